@@ -1,0 +1,88 @@
+"""Places where the apps above `contacts` plug into its pages.
+
+`contacts` is the ground floor and imports nothing from the apps built on it.
+Instead, each of them registers, in its AppConfig.ready(), the panels it adds
+to Person Details and the actions it adds to the People list's "⋮" menu.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class PersonPanel:
+    """A card on Person Details, rendered from `template` with `context()`."""
+
+    key: str
+    template: str
+    order: int
+    context: Callable[[HttpRequest, Any], dict] = field(
+        default=lambda request, contact: {}
+    )
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """An entry of the People list's "⋮" menu.
+
+    `url_name` names a view that takes the selection (see contacts.selection)
+    as GET or POST parameters.
+    """
+
+    key: str
+    label: str
+    url_name: str
+    order: int
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonAction:
+    """An entry of Person Details' "⋮" menu; `url_name` takes the contact id."""
+
+    key: str
+    label: str
+    url_name: str
+    order: int
+    permission: str | None = None
+    method: str = "get"
+
+
+_person_panels: dict[str, PersonPanel] = {}
+_bulk_actions: dict[str, BulkAction] = {}
+_person_actions: dict[str, PersonAction] = {}
+
+
+def register_person_panel(panel: PersonPanel) -> None:
+    _person_panels[panel.key] = panel
+
+
+def register_bulk_action(action: BulkAction) -> None:
+    _bulk_actions[action.key] = action
+
+
+def register_person_action(action: PersonAction) -> None:
+    _person_actions[action.key] = action
+
+
+def _allowed(items, user):
+    return sorted(
+        (i for i in items if i.permission is None or user.has_perm(i.permission)),
+        key=lambda i: i.order,
+    )
+
+
+def person_panels_for(user) -> list[PersonPanel]:
+    return _allowed(_person_panels.values(), user)
+
+
+def bulk_actions_for(user) -> list[BulkAction]:
+    return _allowed(_bulk_actions.values(), user)
+
+
+def person_actions_for(user) -> list[PersonAction]:
+    return _allowed(_person_actions.values(), user)

@@ -1,0 +1,93 @@
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from contacts.choices import PermissionType, SourceType
+
+salesforce_id_validator = RegexValidator(
+    r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$",
+    _("A Salesforce ID has 15 or 18 letters and digits."),
+)
+
+
+class Contact(models.Model):
+    """A person the sales team may reach out to, with their legal basis.
+
+    The compliance and subscription columns live on this table, not beside it,
+    so that the People list filters and sorts a million rows with one index
+    scan. Only the compliance and unsubscribes services write those columns;
+    each write goes with a history row in the same transaction.
+    """
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), max_length=254)
+    phone_number = models.CharField(_("phone number"), max_length=40, blank=True)
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    other = models.CharField(_("other"), max_length=500, blank=True)
+    facebook = models.URLField(_("Facebook"), max_length=500, blank=True)
+    twitter = models.CharField(_("Twitter"), max_length=200, blank=True)
+    linkedin = models.URLField(_("LinkedIn"), max_length=500, blank=True)
+    salesforce_id = models.CharField(
+        _("Salesforce ID"),
+        max_length=18,
+        blank=True,
+        null=True,
+        unique=True,
+        validators=[MinLengthValidator(15), salesforce_id_validator],
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    permission_type = models.CharField(
+        _("Permission type"),
+        max_length=32,
+        choices=PermissionType.choices,
+        default=PermissionType.NOT_SET,
+    )
+    consent_date = models.DateField(_("Consent date"), null=True, blank=True)
+    consent_expires_on = models.DateField(
+        _("Consent expires on"), null=True, blank=True
+    )
+    processing_purpose = models.TextField(_("Processing purpose"), blank=True)
+    permission_type_description = models.TextField(
+        _("Permission type description"), blank=True
+    )
+    source_type = models.CharField(
+        _("Source type"),
+        max_length=32,
+        choices=SourceType.choices,
+        default=SourceType.NOT_SET,
+    )
+    source_type_description = models.TextField(_("Source type description"), blank=True)
+    # Bumped by every compliance write; a form carries the version it was
+    # rendered with, so a stale save is detected instead of overwriting.
+    compliance_version = models.PositiveIntegerField(default=0)
+
+    is_unsubscribed = models.BooleanField(_("unsubscribed"), default=False)
+    subscription_changed_at = models.DateTimeField(
+        _("subscription changed at"), null=True, blank=True
+    )
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        permissions = [("import_contacts", "Can import contacts from a file")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="contact_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Person {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:person_detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)

@@ -1,0 +1,3 @@
+app_name = "salesforce_sync"
+
+urlpatterns: list = []

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="contacts:people"), name="home"),
+    path("", include("accounts.urls")),
+    path("people/", include("contacts.urls")),
+    path("compliance/", include("compliance.urls")),
+    path("", include("unsubscribes.urls")),
+    path("exports/", include("exports.urls")),
+    path("salesforce/", include("salesforce_sync.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "salesinsight.views.permission_denied"
+handler404 = "salesinsight.views.page_not_found"

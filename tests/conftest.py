@@ -1,0 +1,84 @@
+"""Fixtures shared by the whole suite: standing users, real services, a browser.
+
+A test that needs a service the machine lacks (PostgreSQL, Redis, Chromium) is
+skipped with the reason; with REQUIRE_SERVICES=1, as in CI, every skip is
+turned into a failure instead, so a missing service can never pass unnoticed.
+"""
+
+import os
+import shutil
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# that tests make beside it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = ["tests.plugins.services", "tests.plugins.browser"]
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        report.outcome = "failed"
+        report.longrepr = f"REQUIRE_SERVICES=1 forbids skipping: {reason}"
+
+
+@pytest.fixture
+def sales_rep(db):
+    from accounts.roles import SALES_REP
+    from accounts.services import user_create
+
+    return user_create(
+        username="rep", password="rep-password-1", role=SALES_REP, first_name="Sam"
+    )
+
+
+@pytest.fixture
+def admin_user(db):
+    """An Admin by role (staff, in the Admin group), not a superuser."""
+    from accounts.roles import ADMIN
+    from accounts.services import user_create
+
+    return user_create(
+        username="boss", password="admin-password-1", role=ADMIN, first_name="Ada"
+    )
+
+
+@pytest.fixture
+def outsider(db):
+    """A user who can log in but holds no role."""
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user(username="outsider", password="outsider-pass-1")
+
+
+@pytest.fixture
+def rep_client(client, sales_rep):
+    client.force_login(sales_rep)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def chromium_path():
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not path:
+        pytest.skip("needs Chromium: install Debian's chromium package")
+    return path

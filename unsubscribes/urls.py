@@ -1,0 +1,3 @@
+app_name = "unsubscribes"
+
+urlpatterns: list = []
