@@ -86,3 +86,25 @@ def bulk_actions_for(user) -> list[BulkAction]:
 
 def person_actions_for(user) -> list[PersonAction]:
     return _allowed(_person_actions.values(), user)
+
+
+# Lifecycle hooks. "contacts_created" runs inside the transaction that created
+# the contacts, with (contact_ids, actor, channel); "contacts_erasing" runs
+# inside the erasure transaction, before the rows go, with (contact_ids), so
+# each app can remove or redact what it holds about those people.
+CONTACTS_CREATED = "contacts_created"
+CONTACTS_ERASING = "contacts_erasing"
+
+_hooks: dict[str, dict[str, Callable[..., None]]] = {
+    CONTACTS_CREATED: {},
+    CONTACTS_ERASING: {},
+}
+
+
+def register_hook(event: str, key: str, hook: Callable[..., None]) -> None:
+    _hooks[event][key] = hook
+
+
+def run_hooks(event: str, **kwargs: Any) -> None:
+    for hook in _hooks[event].values():
+        hook(**kwargs)
