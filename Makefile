@@ -28,6 +28,8 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive --severity-level low \
+		salesinsight accounts contacts compliance unsubscribes exports salesforce_sync
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

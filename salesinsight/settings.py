@@ -53,7 +53,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (see .env.example)."
         )
-    SECRET_KEY = "insecure-development-key-never-used-when-debug-is-off"  # noqa: S105
+    # Only ever used with DEBUG on, on a developer's machine.
+    SECRET_KEY = "insecure-development-key-never-used-when-debug-is-off"  # noqa: S105 # nosec B105
 SECRET_KEY_FALLBACKS = _read("SECRET_KEY_FALLBACKS", env.list, [])
 
 ALLOWED_HOSTS = _read(

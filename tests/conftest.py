@@ -29,6 +29,19 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"REQUIRE_SERVICES=1 forbids skipping: {reason}"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache.
+
+    Login lockouts and rate limits live in the cache, which is Redis when
+    REDIS_URL is set: without this, one test's failed logins would lock the
+    next test's user out.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def sales_rep(db):
     from accounts.roles import SALES_REP
