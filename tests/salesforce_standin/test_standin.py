@@ -888,33 +888,35 @@ def test_unknown_paths_and_methods(standin: SalesforceStandin, sf: Salesforce) -
 
 
 def test_runs_as_a_standalone_process() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.salesforce_standin",
-            "--port",
-            "0",
-            "--print-url",
-            "--contacts",
-            "3",
-        ],
+    command = [
+        sys.executable,
+        "-m",
+        "tests.salesforce_standin",
+        "--port",
+        "0",
+        "--print-url",
+        "--contacts",
+        "3",
+    ]
+    with subprocess.Popen(
+        command,
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )
-    try:
-        details = json.loads(process.stdout.readline())
-        response = requests.get(
-            details["instance_url"] + "/services/data/v59.0/query/",
-            params={"q": "SELECT Id FROM Contact"},
-            headers={"Authorization": "Bearer " + details["token"]},
-            verify=details["ca_path"],
-            timeout=5,
-        )
-        assert response.json()["totalSize"] == 3
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    ) as process:
+        try:
+            details = json.loads(process.stdout.readline())
+            response = requests.get(
+                details["instance_url"] + "/services/data/v59.0/query/",
+                params={"q": "SELECT Id FROM Contact"},
+                headers={"Authorization": "Bearer " + details["token"]},
+                verify=details["ca_path"],
+                timeout=5,
+            )
+            assert response.json()["totalSize"] == 3
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
     assert process.returncode == 0
