@@ -2,7 +2,7 @@
 
 A test that needs a service the machine lacks (PostgreSQL, Redis, Chromium) is
 skipped with the reason; with REQUIRE_SERVICES=1, as in CI, every skip is
-turned into a failure instead, so a missing service can never pass unnoticed.
+turned into a failure instead (tests/plugins/require_services.py).
 """
 
 import os
@@ -14,19 +14,11 @@ import pytest
 # that tests make beside it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.plugins.services", "tests.plugins.browser"]
-
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-        report.outcome = "failed"
-        report.longrepr = f"REQUIRE_SERVICES=1 forbids skipping: {reason}"
+pytest_plugins = [
+    "tests.plugins.require_services",
+    "tests.plugins.services",
+    "tests.plugins.browser",
+]
 
 
 @pytest.fixture(autouse=True)
