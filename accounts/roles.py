@@ -32,6 +32,9 @@ SALES_REP_PERMISSIONS = frozenset(
         "contacts.change_contact",
         "contacts.delete_contact",
         "contacts.import_contacts",
+        "unsubscribes.view_subscriptionchange",
+        "unsubscribes.unsubscribe_contact",
+        "unsubscribes.send_email",
     }
 )
 

@@ -240,6 +240,13 @@ DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL", env.str, "sales@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The mailto: half of List-Unsubscribe; empty leaves only the one-click URL.
 UNSUBSCRIBE_MAILTO = _read("UNSUBSCRIBE_MAILTO", env.str, "")
+# Refuse to email contacts whose Permission type is "Not set".
+SEND_REQUIRES_PERMISSION_TYPE = _read(
+    "SEND_REQUIRES_PERMISSION_TYPE", _strict_bool, True
+)
+# Requests per client address to the public unsubscribe pages (django-ratelimit
+# syntax), counted in the shared cache: Redis when REDIS_URL is set.
+UNSUBSCRIBE_RATE_LIMIT = _read("UNSUBSCRIBE_RATE_LIMIT", env.str, "30/m")
 
 # Salesforce sync stays off until credentials are given.
 SALESFORCE_INSTANCE_URL = _read("SALESFORCE_INSTANCE_URL", env.str, "")

@@ -1,0 +1,196 @@
+"""Every write of a contact's subscription status, each with its history row.
+
+Contact.is_unsubscribed and subscription_changed_at are written here and only
+here, always in the transaction that inserts the matching history row and
+tells the subscription listeners (see unsubscribes.extensions).
+"""
+
+import logging
+from collections.abc import Sequence
+
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from contacts.models import Contact
+from unsubscribes.choices import UNSUBSCRIBE_CHANNELS, Action, Channel
+from unsubscribes.extensions import notify_subscription_changed
+from unsubscribes.models import SentEmail, SubscriptionChange
+from unsubscribes.storage import private_storage
+
+logger = logging.getLogger(__name__)
+
+# Contacts unsubscribed per UPDATE ... RETURNING and history INSERT.
+BATCH_SIZE = 1000
+
+# The append-only trigger lets an UPDATE through only while this
+# transaction-local flag is on; the compliance history uses the same flag.
+REDACTION_FLAG = "salesinsight.history_redaction"
+
+
+def _actor_name(actor: User | None, actor_name: str) -> str:
+    name = actor_name or (actor.get_username() if actor is not None else "")
+    if not name:
+        raise ValueError("A subscription change needs an actor or an actor_name")
+    return name
+
+
+def _check_unsubscribe_channel(channel: str) -> None:
+    if channel not in UNSUBSCRIBE_CHANNELS:
+        raise ValueError(f"Not an unsubscribe channel: {channel!r}")
+
+
+@transaction.atomic
+def contact_unsubscribe(
+    *,
+    contact_id: int,
+    channel: str,
+    actor: User | None = None,
+    actor_name: str = "",
+) -> bool:
+    """Unsubscribe one contact and record it; return whether anything changed.
+
+    An already unsubscribed contact gets no second history row. Raise
+    Contact.DoesNotExist for an unknown id.
+    """
+    _check_unsubscribe_channel(channel)
+    name = _actor_name(actor, actor_name)
+    # The lock serialises this with a racing resubscribe or a second click:
+    # whichever comes later reads the status the earlier one committed.
+    contact = (
+        Contact.objects.select_for_update()
+        .only("pk", "is_unsubscribed")
+        .get(pk=contact_id)
+    )
+    if contact.is_unsubscribed:
+        return False
+
+    now = timezone.now()
+    change = SubscriptionChange(
+        contact_id=contact.pk,
+        changed_at=now,
+        action=Action.UNSUBSCRIBE,
+        channel=channel,
+        actor=actor,
+        actor_name=name,
+    )
+    change.full_clean()
+    change.save()
+    Contact.objects.filter(pk=contact.pk).update(
+        is_unsubscribed=True, subscription_changed_at=now
+    )
+
+    notify_subscription_changed(
+        contact_ids=[contact.pk], action=Action.UNSUBSCRIBE, channel=channel
+    )
+    logger.info("Contact %s unsubscribed through %s", contact.pk, channel)
+    return True
+
+
+def contacts_bulk_unsubscribe(
+    *,
+    contacts: QuerySet[Contact],
+    channel: str = Channel.BULK,
+    actor: User | None,
+    actor_name: str = "",
+) -> int:
+    """Unsubscribe every contact of a selection; return how many changed.
+
+    Set-based: per batch of BATCH_SIZE, one UPDATE ... RETURNING and one
+    history INSERT, each batch in its own transaction (inside the caller's, if
+    there is one). Contacts already unsubscribed are skipped, so running it
+    again after an interruption finishes the job without duplicates.
+    """
+    _check_unsubscribe_channel(channel)
+    name = _actor_name(actor, actor_name)
+    total = 0
+    while True:
+        changed = _unsubscribe_batch(contacts, channel, actor, name)
+        total += changed
+        if changed < BATCH_SIZE:
+            break
+    logger.info("Unsubscribed %d contacts through %s", total, channel)
+    return total
+
+
+@transaction.atomic
+def _unsubscribe_batch(
+    contacts: QuerySet[Contact], channel: str, actor: User | None, actor_name: str
+) -> int:
+    now = timezone.now()
+    candidates = contacts.filter(is_unsubscribed=False).order_by("pk").values("pk")
+    # Locking the batch in id order keeps two overlapping bulk runs (or a bulk
+    # run and a single unsubscribe) from deadlocking; rows that another
+    # transaction unsubscribed meanwhile fail the re-checked condition below.
+    candidates = candidates.select_for_update(of=("self",))[:BATCH_SIZE]
+    subquery, params = candidates.query.sql_with_params()
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET is_unsubscribed = %s, subscription_changed_at = %s "  # noqa: S608
+            f"WHERE is_unsubscribed = %s AND id IN ({subquery}) RETURNING id",
+            [True, connection.ops.adapt_datetimefield_value(now), False, *params],
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+    if not ids:
+        return 0
+
+    SubscriptionChange.objects.bulk_create(
+        SubscriptionChange(
+            contact_id=contact_id,
+            changed_at=now,
+            action=Action.UNSUBSCRIBE,
+            channel=channel,
+            actor=actor,
+            actor_name=actor_name,
+        )
+        for contact_id in ids
+    )
+    notify_subscription_changed(
+        contact_ids=ids, action=Action.UNSUBSCRIBE, channel=channel
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def subscription_history_redact(*, contact_ids: Sequence[int]) -> None:
+    """Forget what this app holds about erased contacts (an erasure hook).
+
+    Their sent-email records go; their history rows stay (an unsubscribe
+    happened, when, through which channel, by whom) but are unlinked from the
+    person, with the free text of the proof and the evidence file removed.
+    """
+    ids = list(contact_ids)
+    if not ids:
+        return
+    history = SubscriptionChange.objects.filter(contact_id__in=ids)
+    files = list(
+        history.exclude(evidence_file="").values_list("evidence_file", flat=True)
+    )
+    SentEmail.objects.filter(contact_id__in=ids).delete()
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL {REDACTION_FLAG} = 'on'")
+        count = history.update(
+            contact=None,
+            processing_purpose="",
+            consent_obtained="",
+            evidence_note="",
+            evidence_file="",
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL {REDACTION_FLAG} = 'off'")
+
+    # Files go only once the erasure is committed: a rolled-back erasure must
+    # leave the evidence its rows still point to.
+    transaction.on_commit(lambda: _delete_files(files))
+    logger.info("Redacted %d subscription history rows of %d contacts", count, len(ids))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        private_storage.delete(name)
+    if names:
+        logger.info("Deleted %d evidence files of erased contacts", len(names))
