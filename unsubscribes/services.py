@@ -114,6 +114,12 @@ def contacts_bulk_unsubscribe(
     return total
 
 
+_UNSUBSCRIBE_RETURNING = (
+    "UPDATE {table} SET is_unsubscribed = %s, subscription_changed_at = %s"
+    " WHERE is_unsubscribed = %s AND id IN ({subquery}) RETURNING id"
+)
+
+
 @transaction.atomic
 def _unsubscribe_batch(
     contacts: QuerySet[Contact], channel: str, actor: User | None, actor_name: str
@@ -125,11 +131,14 @@ def _unsubscribe_batch(
     # transaction unsubscribed meanwhile fail the re-checked condition below.
     candidates = candidates.select_for_update(of=("self",))[:BATCH_SIZE]
     subquery, params = candidates.query.sql_with_params()
-    table = connection.ops.quote_name(Contact._meta.db_table)
+    # Only a quoted table name and SQL that Django compiled are put into the
+    # statement; every value, the selection's included, travels as a parameter.
+    statement = _UNSUBSCRIBE_RETURNING.format(
+        table=connection.ops.quote_name(Contact._meta.db_table), subquery=subquery
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET is_unsubscribed = %s, subscription_changed_at = %s "  # noqa: S608
-            f"WHERE is_unsubscribed = %s AND id IN ({subquery}) RETURNING id",
+            statement,
             [True, connection.ops.adapt_datetimefield_value(now), False, *params],
         )
         ids = sorted(row[0] for row in cursor.fetchall())
