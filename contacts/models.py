@@ -81,6 +81,30 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="contact_email_ci_unique"),
         ]
+        # One index per People list sort, each ending in the id, so that a keyset
+        # page is a single range scan at any depth; the filter indexes lead with
+        # the filtered column and go on with the default sort (name), so that a
+        # filtered first page needs no sort either. The trigram indexes for the
+        # free-text search are PostgreSQL-only and live in migration 0002.
+        indexes = [
+            models.Index(
+                fields=["last_name", "first_name", "id"], name="contact_name_idx"
+            ),
+            models.Index(fields=["company", "id"], name="contact_company_idx"),
+            models.Index(fields=["created_at", "id"], name="contact_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
+            models.Index(
+                fields=["permission_type", "last_name", "first_name", "id"],
+                name="contact_permission_name_idx",
+            ),
+            models.Index(
+                fields=["source_type", "last_name", "first_name", "id"],
+                name="contact_source_name_idx",
+            ),
+            models.Index(
+                fields=["consent_date", "id"], name="contact_consent_date_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Person {self.pk}"

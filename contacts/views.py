@@ -1,17 +1,22 @@
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, render
 
-from contacts import extensions, selectors
+from contacts import extensions
+from contacts.listing import people_listing
 from contacts.models import Contact
-
-PAGE_SIZE = 50
 
 
 @login_required
 @permission_required("contacts.view_contact", raise_exception=True)
 def people(request):
-    contacts = selectors.contact_list()[:PAGE_SIZE]
-    return render(request, "contacts/people.html", {"contacts": contacts})
+    return render(
+        request,
+        "contacts/people.html",
+        {
+            "listing": people_listing(request.GET),
+            "bulk_actions": extensions.bulk_actions_for(request.user),
+        },
+    )
 
 
 @login_required

@@ -14,3 +14,8 @@ class ContactFactory(factory.django.DjangoModelFactory):
     company = factory.Faker("company")
     title = factory.Faker("job")
     email = factory.Sequence(lambda n: f"person{n}@example.com")
+
+
+def contacts_in_bulk(count: int, **fields) -> list[Contact]:
+    """Create `count` contacts with one INSERT, for tests that need many rows."""
+    return Contact.objects.bulk_create(ContactFactory.build_batch(count, **fields))

@@ -1,0 +1,80 @@
+// The People list's selection and "⋮" menu. Loaded as a file: the CSP forbids
+// inline scripts.
+(() => {
+  const form = document.querySelector("[data-people-selection]");
+  if (!form) {
+    return;
+  }
+  const bar = form.querySelector("[data-bulk-bar]");
+  const scope = form.querySelector("[data-scope]");
+  const count = form.querySelector("[data-selected-count]");
+  const selectPage = form.querySelector("[data-select-page]");
+  const selectAllMatching = form.querySelector("[data-select-all-matching]");
+  const allMatchingNote = form.querySelector("[data-all-matching-note]");
+  const morePages = form.dataset.morePages === "yes";
+  const rows = () => Array.from(form.querySelectorAll("[data-select-row]"));
+
+  const refresh = () => {
+    const all = rows();
+    const checked = all.filter((box) => box.checked);
+    const everyRow = all.length > 0 && checked.length === all.length;
+    if (!everyRow) {
+      scope.value = "ids";
+    }
+    const allMatching = scope.value === "all";
+    bar.hidden = checked.length === 0;
+    selectPage.checked = everyRow;
+    count.textContent = allMatching ? "" : `${checked.length} selected`;
+    if (selectAllMatching) {
+      selectAllMatching.hidden = !everyRow || !morePages || allMatching;
+      allMatchingNote.hidden = !allMatching;
+    }
+  };
+
+  form.addEventListener("change", (event) => {
+    if (event.target === selectPage) {
+      rows().forEach((box) => {
+        box.checked = selectPage.checked;
+      });
+    }
+    refresh();
+  });
+
+  form.addEventListener("click", (event) => {
+    if (event.target.closest("[data-select-all-matching]")) {
+      scope.value = "all";
+      refresh();
+    } else if (event.target.closest("[data-clear-selection]")) {
+      rows().forEach((box) => {
+        box.checked = false;
+      });
+      scope.value = "ids";
+      refresh();
+    } else if (event.target.closest("[data-bulk-action]")) {
+      const menu = form.querySelector("[data-bulk-menu]");
+      if (menu) {
+        menu.open = false;
+      }
+    }
+  });
+
+  // Bulk action forms arrive as HTMX partials in #modal: show them as a modal
+  // dialog, and let their Cancel buttons close it.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const dialog = event.detail.target.querySelector("dialog[data-modal]");
+    if (dialog && !dialog.open) {
+      dialog.showModal();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const close = event.target.closest("[data-close-modal]");
+    if (close) {
+      event.preventDefault();
+      const dialog = close.closest("dialog");
+      dialog.close();
+      dialog.remove();
+    }
+  });
+
+  refresh();
+})();
