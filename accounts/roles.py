@@ -32,6 +32,7 @@ SALES_REP_PERMISSIONS = frozenset(
         "contacts.change_contact",
         "contacts.delete_contact",
         "contacts.import_contacts",
+        "compliance.view_compliancechange",
         "unsubscribes.view_subscriptionchange",
         "unsubscribes.unsubscribe_contact",
         "unsubscribes.send_email",
