@@ -318,14 +318,26 @@ LOGGING = {
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "redact_unsubscribe_tokens": {
+            "()": "unsubscribes.logfilters.RedactUnsubscribeTokens",
+        },
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "line"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django logs the full request line of every 4xx, and unsubscribe
-        # tokens live in paths; keep those out of the logs.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "ERROR"},
+        # tokens live in paths; keep those out of the logs, and blank the
+        # token in the server errors that are still logged.
+        "django.request": {
+            "level": "ERROR",
+            "filters": ["redact_unsubscribe_tokens"],
+        },
+        "django.server": {
+            "level": "ERROR",
+            "filters": ["redact_unsubscribe_tokens"],
+        },
     },
 }

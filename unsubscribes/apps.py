@@ -7,9 +7,23 @@ class UnsubscribesConfig(AppConfig):
     verbose_name = _("Unsubscribes")
 
     def ready(self) -> None:
-        from contacts.extensions import CONTACTS_ERASING, register_hook
-        from unsubscribes import services
+        from contacts.extensions import (
+            CONTACTS_ERASING,
+            PersonPanel,
+            register_hook,
+            register_person_panel,
+        )
+        from unsubscribes import panels, services
 
         register_hook(
             CONTACTS_ERASING, "unsubscribes", services.subscription_history_redact
+        )
+        register_person_panel(
+            PersonPanel(
+                key="unsubscribes",
+                template="unsubscribes/partials/subscription_panel.html",
+                order=30,
+                context=panels.subscription_panel_context,
+                permission="unsubscribes.view_subscriptionchange",
+            )
         )

@@ -1,3 +1,14 @@
+from django.urls import path
+
+from unsubscribes import views
+
 app_name = "unsubscribes"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("u/<str:token>/", views.public_unsubscribe, name="public_unsubscribe"),
+    path(
+        "people/<int:contact_id>/unsubscribe/",
+        views.person_unsubscribe,
+        name="person_unsubscribe",
+    ),
+]

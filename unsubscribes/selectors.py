@@ -1,0 +1,22 @@
+"""Reads of the unsubscribe history."""
+
+from datetime import datetime
+
+from django.db.models import Max, QuerySet
+
+from unsubscribes.choices import Action
+from unsubscribes.models import SubscriptionChange
+
+
+def subscription_history(*, contact_id: int) -> QuerySet[SubscriptionChange]:
+    """Return one contact's unsubscribes and resubscribes, newest first."""
+    return SubscriptionChange.objects.filter(contact_id=contact_id).order_by(
+        "-changed_at", "-id"
+    )
+
+
+def latest_unsubscribe_at(*, contact_id: int) -> datetime | None:
+    """Return when the contact last unsubscribed, by any channel, or None."""
+    return SubscriptionChange.objects.filter(
+        contact_id=contact_id, action=Action.UNSUBSCRIBE
+    ).aggregate(latest=Max("changed_at"))["latest"]

@@ -1,0 +1,71 @@
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import ALL
+from django_ratelimit.decorators import ratelimit
+
+from contacts.models import Contact
+from unsubscribes import services, tokens
+from unsubscribes.choices import Channel
+
+logger = logging.getLogger(__name__)
+
+# What the recipient's side of the history says did it.
+RECIPIENT = "Recipient"
+
+
+@login_required
+@permission_required("unsubscribes.unsubscribe_contact", raise_exception=True)
+@require_POST
+def person_unsubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=contact_id)
+    changed = services.contact_unsubscribe(
+        contact_id=contact.pk, channel=Channel.USER, actor=request.user
+    )
+    if changed:
+        messages.success(request, _("Unsubscribed. No email will be sent to them."))
+    else:
+        messages.info(request, _("Already unsubscribed. Nothing changed."))
+    return redirect(contact)
+
+
+def _public_rate(group: str, request: HttpRequest) -> str:
+    return settings.UNSUBSCRIBE_RATE_LIMIT
+
+
+# The one view of the app without CSRF protection: mail clients POST here
+# without cookies or a token (RFC 8058), and the signed token in the path is
+# what authorises the request. The rate limit counts every method and every
+# outcome, so tokens cannot be tried in bulk.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+@ratelimit(key="ip", rate=_public_rate, method=ALL, block=False)
+def public_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    if getattr(request, "limited", False):
+        return render(request, "unsubscribes/too_many_requests.html", status=429)
+    contact_id = tokens.contact_id_from_token(token)
+    if contact_id is None or not Contact.objects.filter(pk=contact_id).exists():
+        raise Http404
+
+    # GET and HEAD change nothing: mail scanners fetch every link they see.
+    if request.method != "POST":
+        return render(request, "unsubscribes/confirm.html", {"token": token})
+
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    try:
+        services.contact_unsubscribe(
+            contact_id=contact_id,
+            channel=Channel.ONE_CLICK if one_click else Channel.UNSUBSCRIBE_LINK,
+            actor_name=RECIPIENT,
+        )
+    except Contact.DoesNotExist:
+        # Erased between the check above and the lock.
+        raise Http404 from None
+    return render(request, "unsubscribes/done.html")
