@@ -5,7 +5,7 @@ from unsubscribes import views
 app_name = "unsubscribes"
 
 urlpatterns = [
-    path("u/<str:token>/", views.public_unsubscribe, name="public_unsubscribe"),
+    path("u/<str:token>/", views.public_unsubscribe, name="unsubscribe"),
     path(
         "people/<int:contact_id>/unsubscribe/",
         views.person_unsubscribe,

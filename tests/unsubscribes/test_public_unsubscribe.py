@@ -23,7 +23,7 @@ TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_:"
 
 
 def _url(token: str) -> str:
-    return reverse("unsubscribes:public_unsubscribe", args=[token])
+    return reverse("unsubscribes:unsubscribe", args=[token])
 
 
 @pytest.fixture
