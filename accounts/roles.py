@@ -36,6 +36,7 @@ SALES_REP_PERMISSIONS = frozenset(
         "unsubscribes.view_subscriptionchange",
         "unsubscribes.unsubscribe_contact",
         "unsubscribes.send_email",
+        "exports.export_contact",
     }
 )
 

@@ -1,0 +1,160 @@
+"""Exports of contact data, each one recorded in the export history."""
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from contacts.models import Contact
+from exports.bundle import build_access_bundle
+from exports.columns import timestamp
+from exports.models import ExportKind, ExportRecord
+from exports.writers import ContactsCsvStream, contact_csv
+
+logger = logging.getLogger(__name__)
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@transaction.atomic
+def export_record_create(
+    *,
+    kind: str,
+    actor: AbstractBaseUser,
+    row_count: int,
+    exported_at: Any,
+    contact: Contact | None = None,
+    selection: dict | None = None,
+    completed: bool = True,
+) -> ExportRecord:
+    """Record one export in the append-only export history."""
+    record = ExportRecord(
+        kind=kind,
+        actor=actor,
+        actor_name=actor.get_username(),
+        contact=contact,
+        selection=selection or {},
+        row_count=row_count,
+        completed=completed,
+        exported_at=exported_at,
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+def contact_export(*, contact: Contact, actor: AbstractBaseUser) -> ExportFile:
+    """Write one contact's CSV and record the export."""
+    exported_at = timezone.now()
+    content = contact_csv(contact, exported_at=timestamp(exported_at))
+
+    export_record_create(
+        kind=ExportKind.SINGLE,
+        actor=actor,
+        contact=contact,
+        row_count=1,
+        exported_at=exported_at,
+    )
+    logger.info("Exported contact %s as CSV", contact.pk)
+    return ExportFile(
+        filename=f"person-{contact.pk}-{exported_at:%Y-%m-%d}.csv",
+        content_type=CSV_CONTENT_TYPE,
+        content=content.encode("utf-8"),
+    )
+
+
+def contacts_export_filename(exported_at: Any) -> str:
+    return f"people-{exported_at:%Y-%m-%d}.csv"
+
+
+def contacts_export_stream(
+    *,
+    contacts: QuerySet[Contact],
+    selection: dict,
+    actor: AbstractBaseUser,
+    exported_at: Any,
+) -> Iterator[bytes]:
+    """Stream many contacts' CSV, recording the export once the stream ends.
+
+    The row count is known only at the end, so the record is written then. A
+    client that goes away mid-stream may still hold the rows sent so far: the
+    export is recorded anyway, as not completed, with those rows counted.
+    """
+    if not contacts.query.order_by:
+        contacts = contacts.order_by("id")
+    stream = ContactsCsvStream(contacts, exported_at=timestamp(exported_at))
+    completed = False
+    try:
+        yield from stream
+        completed = True
+    finally:
+        _record_stream(stream, completed, selection, actor, exported_at)
+
+
+def _record_stream(
+    stream: ContactsCsvStream,
+    completed: bool,
+    selection: dict,
+    actor: AbstractBaseUser,
+    exported_at: Any,
+) -> None:
+    try:
+        export_record_create(
+            kind=ExportKind.BULK,
+            actor=actor,
+            selection=selection,
+            row_count=stream.rows_written,
+            completed=completed,
+            exported_at=exported_at,
+        )
+    except Exception:
+        if completed:
+            raise
+        # The stream is already failing; that error, not this one, is the news.
+        logger.exception("Could not record an interrupted bulk export")
+        return
+    if completed:
+        logger.info("Exported %s contacts as CSV", stream.rows_written)
+    else:
+        logger.warning(
+            "Bulk export stopped after %s rows: client gone or error",
+            stream.rows_written,
+        )
+
+
+def access_bundle_export(*, contact: Contact, actor: AbstractBaseUser) -> ExportFile:
+    """Write everything stored about a contact as a ZIP and record the export."""
+    exported_at = timezone.now()
+    bundle = build_access_bundle(contact, exported_at=exported_at)
+
+    export_record_create(
+        kind=ExportKind.ACCESS_BUNDLE,
+        actor=actor,
+        contact=contact,
+        row_count=bundle.row_count,
+        exported_at=exported_at,
+    )
+    logger.info("Exported the access bundle of contact %s", contact.pk)
+    return ExportFile(
+        filename=f"person-{contact.pk}-access-{exported_at:%Y-%m-%d}.zip",
+        content_type="application/zip",
+        content=bundle.content,
+    )
+
+
+@transaction.atomic
+def export_records_unlink(*, contact_ids: list[int]) -> int:
+    """Unlink the export history from contacts being erased; return the rows."""
+    return ExportRecord.objects.filter(contact_id__in=contact_ids).update(contact=None)
