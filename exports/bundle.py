@@ -62,7 +62,50 @@ class Section:
 _ABOUT_THE_PERSON = "the person the bundle is about"
 _STAFF_ACCOUNT = "the staff account's internal id; the name beside it says who"
 
+_NOT_THE_PERSON = {"id": "an internal row number", "contact": _ABOUT_THE_PERSON}
+
 SECTIONS: tuple[Section, ...] = (
+    Section(
+        name="compliance-history",
+        model="compliance.ComplianceChange",
+        contact_field="contact",
+        fields=(
+            "changed_at",
+            "channel",
+            "field",
+            "old_value",
+            "new_value",
+            "actor_name",
+        ),
+        order_by=("changed_at", "id"),
+        not_exported={**_NOT_THE_PERSON, "actor": _STAFF_ACCOUNT},
+    ),
+    Section(
+        name="unsubscribe-history",
+        model="unsubscribes.SubscriptionChange",
+        contact_field="contact",
+        fields=(
+            "changed_at",
+            "action",
+            "channel",
+            "actor_name",
+            "consent_date",
+            "processing_purpose",
+            "consent_obtained",
+            "evidence_note",
+            "evidence_file",
+        ),
+        order_by=("changed_at", "id"),
+        not_exported={**_NOT_THE_PERSON, "actor": _STAFF_ACCOUNT},
+    ),
+    Section(
+        name="sent-emails",
+        model="unsubscribes.SentEmail",
+        contact_field="contact",
+        fields=("sent_at", "subject", "sender_name"),
+        order_by=("sent_at", "id"),
+        not_exported={**_NOT_THE_PERSON, "sender": _STAFF_ACCOUNT},
+    ),
     Section(
         name="export-history",
         model="exports.ExportRecord",
@@ -70,8 +113,7 @@ SECTIONS: tuple[Section, ...] = (
         fields=("exported_at", "kind", "row_count", "completed", "actor_name"),
         order_by=("exported_at", "id"),
         not_exported={
-            "id": "an internal row number",
-            "contact": _ABOUT_THE_PERSON,
+            **_NOT_THE_PERSON,
             "actor": _STAFF_ACCOUNT,
             "selection": "the filter of a bulk export; records linked to one "
             "contact have none",

@@ -5,12 +5,17 @@ import datetime
 import io
 import json
 import zipfile
+from unittest.mock import ANY
 
 import pytest
 import time_machine
 from django.apps import apps
+from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from compliance.models import Channel as ComplianceChannel
+from compliance.services import compliance_update
+from contacts.choices import SourceType
 from contacts.models import Contact
 from exports import services
 from exports.bundle import (
@@ -22,6 +27,10 @@ from exports.bundle import (
 from exports.columns import CONTACT_FIELDS
 from exports.models import ExportKind, ExportRecord
 from tests.exports.factories import EVERY_FIELD, empty_contact, full_contact
+from tests.unsubscribes.factories import SentEmailFactory, SubscriptionChangeFactory
+from unsubscribes.choices import Action
+from unsubscribes.choices import Channel as SubscriptionChannel
+from unsubscribes.models import SubscriptionChange
 
 pytestmark = pytest.mark.django_db
 
@@ -90,23 +99,59 @@ def _csv(archive, name) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text[1:], newline="")))
 
 
+@pytest.fixture
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+    return settings.MEDIA_ROOT
+
+
+def _related_rows(contact, sales_rep):
+    """Give the contact a row in every related table, through the real paths."""
+    compliance_update(
+        contact_id=contact.pk,
+        changes={"source_type": SourceType.IMPORT},
+        channel=ComplianceChannel.CARD,
+        actor=sales_rep,
+    )
+    SubscriptionChangeFactory(
+        contact=contact,
+        action=Action.RESUBSCRIBE,
+        channel=SubscriptionChannel.ADMIN_RESUBSCRIBE,
+        consent_date=datetime.date(2026, 5, 1),
+        processing_purpose="Product news, asked for again",
+        consent_obtained="Signed form at the Lyon fair",
+        evidence_note="-- scanned form attached",
+        evidence_file=ContentFile(b"%PDF-1.4 proof", name="Zoe Muller consent.pdf"),
+    )
+    SentEmailFactory(contact=contact, subject='=HYPERLINK("x") Your offer')
+    services.contact_export(contact=contact, actor=sales_rep)
+
+
 def test_the_bundle_holds_every_personal_field_and_every_related_row(
-    admin_client, sales_rep
+    admin_client, sales_rep, private_media
 ):
     contact = full_contact()
-    services.contact_export(contact=contact, actor=sales_rep)
-    services.contact_export(contact=empty_contact(), actor=sales_rep)
+    _related_rows(contact, sales_rep)
+    _related_rows(empty_contact(), sales_rep)
 
     archive = _open(_bundle(admin_client, contact))
 
+    evidence = SubscriptionChange.objects.get(contact=contact)
+    evidence_path = (
+        f"files/subscriptionchange/{evidence.pk}-"
+        + (evidence.evidence_file.name.rsplit("/", 1)[-1])
+    )
     expected_files = {"contact.csv", "contact-details.csv", "bundle.json"}
     expected_files |= {f"{s.name}.csv" for s in SECTIONS}
-    assert set(archive.namelist()) == expected_files
+    assert set(archive.namelist()) == expected_files | {evidence_path}
+    assert archive.read(evidence_path) == b"%PDF-1.4 proof"
+
     document = json.loads(archive.read("bundle.json"))
     person = document["contact"]
     assert document["person_id"] == contact.pk
     assert person["id"] == contact.pk
-    for name, value in EVERY_FIELD.items():
+    expected = {**EVERY_FIELD, "source_type": SourceType.IMPORT}
+    for name, value in expected.items():
         field = Contact._meta.get_field(name)
         if field.choices:
             value = str(dict(field.choices)[value])
@@ -116,13 +161,48 @@ def test_the_bundle_holds_every_personal_field_and_every_related_row(
             value = value.isoformat()
         assert person[name] == value, name
     assert person["is_unsubscribed"] is True
-    assert _csv(archive, "contact-details.csv")[0]["consent_expires_on"] == (
-        "2028-03-01"
+
+    assert document["compliance-history"] == [
+        {
+            "changed_at": ANY,
+            "channel": "Compliance card",
+            "field": "source_type",
+            "old_value": "manual_upload",
+            "new_value": "import",
+            "actor_name": "rep",
+        }
+    ]
+    assert document["unsubscribe-history"] == [
+        {
+            "changed_at": ANY,
+            "action": "Resubscribe",
+            "channel": "Admin resubscribe",
+            "actor_name": "rep",
+            "consent_date": "2026-05-01",
+            "processing_purpose": "Product news, asked for again",
+            "consent_obtained": "Signed form at the Lyon fair",
+            "evidence_note": "-- scanned form attached",
+            "evidence_file": evidence_path,
+        }
+    ]
+    assert [e["subject"] for e in document["sent-emails"]] == [
+        '=HYPERLINK("x") Your offer'
+    ]
+    assert [e["kind"] for e in document["export-history"]] == ["Contact CSV"]
+
+    for section in SECTIONS:
+        rows = _csv(archive, f"{section.name}.csv")
+        assert len(rows) == len(document[section.name]) == 1, section.name
+        assert list(rows[0]) == list(section.fields)
+    assert _csv(archive, "sent-emails.csv")[0]["subject"] == (
+        '\'=HYPERLINK("x") Your offer'
     )
+    assert _csv(archive, "unsubscribe-history.csv")[0]["evidence_note"] == (
+        "'-- scanned form attached"
+    )
+    details = _csv(archive, "contact-details.csv")
+    assert details[0]["consent_expires_on"] == "2028-03-01"
     assert _csv(archive, "contact.csv")[0]["Person ID"] == str(contact.pk)
-    exports = document["export-history"]
-    assert [e["kind"] for e in exports] == ["Contact CSV"]
-    assert _csv(archive, "export-history.csv")[0]["actor_name"] == "rep"
 
 
 def test_the_bundle_is_a_recorded_uncached_zip_download(admin_client, admin_user):
