@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from contacts.erasure import ErasureChannel, contacts_erase
 from contacts.models import Contact
 
 
@@ -21,3 +22,17 @@ class ContactAdmin(admin.ModelAdmin):
     # A million rows: the admin must not count them on every page.
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at", "compliance_version")
+
+    # Deleting a person is an erasure wherever it starts: the same hooks,
+    # suppression hash and accountability record as the People list's Delete.
+    def delete_model(self, request, obj):
+        contacts_erase(
+            contact_ids=[obj.pk], channel=ErasureChannel.ADMIN, actor=request.user
+        )
+
+    def delete_queryset(self, request, queryset):
+        contacts_erase(
+            contact_ids=list(queryset.values_list("id", flat=True)),
+            channel=ErasureChannel.ADMIN,
+            actor=request.user,
+        )

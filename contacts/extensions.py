@@ -52,9 +52,25 @@ class PersonAction:
     method: str = "get"
 
 
+@dataclass(frozen=True)
+class BulkJobKind:
+    """How a bulk action changes one batch of contacts (see contacts.bulk).
+
+    `apply(contacts=QuerySet, change=dict, actor=User | None)` changes the
+    batch, already locked, in the caller's transaction, and returns how many
+    contacts it actually changed. `message(count)` is the outcome shown to the
+    user ("Permission updated for 1,204 contacts.").
+    """
+
+    key: str
+    apply: Callable[..., int]
+    message: Callable[[int], str]
+
+
 _person_panels: dict[str, PersonPanel] = {}
 _bulk_actions: dict[str, BulkAction] = {}
 _person_actions: dict[str, PersonAction] = {}
+_bulk_job_kinds: dict[str, BulkJobKind] = {}
 
 
 def register_person_panel(panel: PersonPanel) -> None:
@@ -67,6 +83,15 @@ def register_bulk_action(action: BulkAction) -> None:
 
 def register_person_action(action: PersonAction) -> None:
     _person_actions[action.key] = action
+
+
+def register_bulk_job_kind(kind: BulkJobKind) -> None:
+    _bulk_job_kinds[kind.key] = kind
+
+
+def bulk_job_kind(key: str) -> BulkJobKind:
+    """Return the registered job kind `key`; raise KeyError if there is none."""
+    return _bulk_job_kinds[key]
 
 
 def _allowed(items, user):
@@ -91,7 +116,9 @@ def person_actions_for(user) -> list[PersonAction]:
 # Lifecycle hooks. "contacts_created" runs inside the transaction that created
 # the contacts, with (contact_ids, actor, channel); "contacts_erasing" runs
 # inside the erasure transaction, before the rows go, with (contact_ids), so
-# each app can remove or redact what it holds about those people.
+# each app can remove or redact what it holds about those people. The contacts
+# are then deleted with one statement, without Django's cascade: an app whose
+# rows reference Contact must delete them or unlink them in its hook.
 CONTACTS_CREATED = "contacts_created"
 CONTACTS_ERASING = "contacts_erasing"
 

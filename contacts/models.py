@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -115,3 +116,99 @@ class Contact(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Suppression(models.Model):
+    """An erased person, kept only as a keyed hash of their normalised email.
+
+    The hash (HMAC-SHA256 under a key derived from SECRET_KEY, see
+    contacts.suppression) lets an import, a sync or a form recognise the person
+    and refuse them, without the table holding the email itself.
+    """
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
+
+    def __str__(self) -> str:
+        return f"Suppression {self.pk}"
+
+
+class Erasure(models.Model):
+    """Record that contacts were erased: how many, by whom, when and how.
+
+    The accountability log of erasure holds no personal data: not the ids'
+    owners, not their emails; only the count and the circumstances.
+    """
+
+    count = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150)
+    channel = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+
+    def __str__(self) -> str:
+        return f"Erasure {self.pk}"
+
+
+class BulkJob(models.Model):
+    """A change applied to many contacts in batches, with its progress.
+
+    Small selections run inside the request, large ones in a Celery task; both
+    go through the same job so the outcome and its accounting are the same.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=40)
+    # The selection and the change, JSON. The selection can hold search text
+    # (personal data), so it is dropped once the job has finished.
+    params = models.JSONField(default=dict)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    # Batches walk the selection in id order; a retried task resumes here.
+    last_id = models.BigIntegerField(default=0)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    # A message written for the user, never exception text.
+    error = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk job")
+        verbose_name_plural = _("bulk jobs")
+        indexes = [
+            models.Index(fields=["actor", "state"], name="bulkjob_actor_state_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Bulk job {self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0

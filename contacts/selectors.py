@@ -1,9 +1,12 @@
 """Reads of contacts: the People list's pages and totals, and suppression."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
-from contacts.models import Contact
+from contacts.models import BulkJob, Contact, Suppression
 from contacts.pagination import Cursor, Page, Sort, keyset_page
+from contacts.suppression import email_hashes_under_every_key
 
 NAME_FIELDS = ("last_name", "first_name", "id")
 
@@ -63,3 +66,35 @@ def capped_count(contacts: QuerySet[Contact]) -> tuple[int, bool]:
     cap = COUNT_CAP
     count = contacts.order_by().values("id")[: cap + 1].count()
     return min(count, cap), count > cap
+
+
+def suppressed_hashes(emails: Iterable[str]) -> set[str]:
+    """Return the current-key hashes of those `emails` that are suppressed.
+
+    One query for any number of emails. A caller tests an email with
+    `email_hash(email) in suppressed_hashes(emails)`; an email suppressed under
+    a fallback key (before a key rotation) is reported under its current hash.
+    """
+    by_any_hash: dict[str, str] = {}
+    for email in emails:
+        hashes = email_hashes_under_every_key(email)
+        for candidate in hashes:
+            by_any_hash[candidate] = hashes[0]
+    if not by_any_hash:
+        return set()
+    found = Suppression.objects.filter(email_hash__in=by_any_hash).values_list(
+        "email_hash", flat=True
+    )
+    return {by_any_hash[found_hash] for found_hash in found}
+
+
+def is_suppressed(email: str) -> bool:
+    """Return True if this email belongs to an erased person."""
+    return bool(suppressed_hashes([email]))
+
+
+def unfinished_jobs(user) -> QuerySet[BulkJob]:
+    """Return the user's bulk jobs still waiting or running, newest first."""
+    return BulkJob.objects.filter(
+        actor=user, state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING]
+    ).order_by("-created_at")

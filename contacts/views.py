@@ -1,9 +1,16 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from contacts import extensions
+from contacts import extensions, selectors
+from contacts.bulk import job_message
+from contacts.bulk_delete import BulkDeleteView
+from contacts.erasure import ErasureChannel, contacts_erase
 from contacts.listing import people_listing
-from contacts.models import Contact
+from contacts.models import BulkJob, Contact
 
 
 @login_required
@@ -15,8 +22,48 @@ def people(request):
         {
             "listing": people_listing(request.GET),
             "bulk_actions": extensions.bulk_actions_for(request.user),
+            "unfinished_jobs": list(selectors.unfinished_jobs(request.user)[:5]),
         },
     )
+
+
+bulk_delete = BulkDeleteView.as_view()
+
+
+@login_required
+@permission_required("contacts.delete_contact", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def person_delete(request, contact_id: int):
+    contact = get_object_or_404(Contact, pk=contact_id)
+    if request.method == "POST":
+        contacts_erase(
+            contact_ids=[contact.pk], channel=ErasureChannel.PERSON, actor=request.user
+        )
+        messages.success(request, _("Person deleted."))
+        return redirect("contacts:people")
+    return render(request, "contacts/person_delete.html", {"contact": contact})
+
+
+def _job_for(request, job_id: int) -> BulkJob:
+    job = get_object_or_404(BulkJob, pk=job_id)
+    if job.actor_id != request.user.pk and not request.user.has_perm(
+        "contacts.view_bulkjob"
+    ):
+        raise PermissionDenied
+    return job
+
+
+@login_required
+@permission_required("contacts.view_contact", raise_exception=True)
+def bulk_job(request, job_id: int):
+    job = _job_for(request, job_id)
+    template = (
+        "contacts/partials/bulk_job_progress.html"
+        if request.htmx
+        else "contacts/bulk_job.html"
+    )
+    outcome = job_message(job) if job.is_finished else ""
+    return render(request, template, {"job": job, "outcome": outcome})
 
 
 @login_required

@@ -1,0 +1,238 @@
+"""The bulk action flow, shared by every entry of the People list's "⋮" menu.
+
+A bulk action is a form (in a modal), a confirmation naming the change and the
+count, then a BulkJob that applies the change batch by batch. Up to
+settings.BULK_TASK_THRESHOLD contacts the job runs inside the request; above
+it a Celery task runs it and the user watches a progress bar, or leaves and
+comes back (the People page links to their unfinished jobs).
+
+Every batch locks its rows in id order (SELECT ... ORDER BY id FOR UPDATE)
+before changing them, so two jobs, or a job and a card edit, on overlapping
+contacts wait for each other instead of overwriting or deadlocking.
+"""
+
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django_htmx.http import HttpResponseClientRedirect
+
+from contacts.extensions import bulk_job_kind
+from contacts.models import BulkJob, Contact
+from contacts.selection import Selection, SelectionError
+
+logger = logging.getLogger(__name__)
+
+# Contacts changed per transaction: one lock, one UPDATE, one history INSERT.
+BATCH_SIZE = 5000
+
+
+@transaction.atomic
+def bulk_job_create(
+    *, kind: str, selection: Selection, change: dict, actor: User | None
+) -> BulkJob:
+    """Create a waiting job for a change over a selection, counting it."""
+    bulk_job_kind(kind)  # refuse a kind nobody registered, before any work
+    job = BulkJob(
+        kind=kind,
+        params={"selection": selection.as_params(), "change": change},
+        total=selection.queryset().count(),
+        actor=actor,
+    )
+    job.full_clean()
+    job.save()
+    logger.info("Bulk job %d (%s) created for %d contacts", job.pk, kind, job.total)
+    return job
+
+
+def bulk_job_run(*, job_id: int, batch_size: int | None = None) -> BulkJob:
+    """Apply a job's change batch by batch; each batch commits with its progress.
+
+    A finished job is left alone, and a job interrupted half-way (a worker
+    lost, a retried task) resumes after the last batch it committed.
+    """
+    job = BulkJob.objects.select_related("actor").get(pk=job_id)
+    if job.is_finished:
+        return job
+    kind = bulk_job_kind(job.kind)
+    selection = Selection.from_params(job.params["selection"])
+    BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
+
+    while True:
+        with transaction.atomic():
+            ids = list(
+                selection.queryset()
+                .filter(id__gt=job.last_id)
+                .order_by("id")
+                .select_for_update()
+                .values_list("id", flat=True)[: batch_size or BATCH_SIZE]
+            )
+            if not ids:
+                break
+            changed = kind.apply(
+                contacts=Contact.objects.filter(id__in=ids),
+                change=job.params["change"],
+                actor=job.actor,
+            )
+            BulkJob.objects.filter(pk=job.pk).update(
+                done=F("done") + len(ids),
+                changed=F("changed") + changed,
+                last_id=ids[-1],
+            )
+            job.last_id = ids[-1]
+        logger.info("Bulk job %d: batch of %d committed", job.pk, len(ids))
+
+    job.refresh_from_db()
+    job.state = BulkJob.State.DONE
+    job.total = max(job.total, job.done)
+    job.finished_at = timezone.now()
+    # The selection may hold search text; a finished job no longer needs it.
+    job.params = {"change": job.params["change"]}
+    job.save(update_fields=["state", "total", "finished_at", "params"])
+    logger.info("Bulk job %d done: %d changed of %d", job.pk, job.changed, job.done)
+    return job
+
+
+def bulk_job_fail(*, job_id: int) -> None:
+    """Mark a job failed, keeping the batches it committed."""
+    job = BulkJob.objects.get(pk=job_id)
+    job.state = BulkJob.State.FAILED
+    job.finished_at = timezone.now()
+    job.error = _(
+        "The change stopped after %(done)s of %(total)s contacts. "
+        "Those were changed; start the action again for the rest."
+    ) % {"done": job.done, "total": job.total}
+    job.params = {"change": job.params.get("change", {})}
+    job.save(update_fields=["state", "finished_at", "error", "params"])
+    logger.warning("Bulk job %d failed after %d contacts", job.pk, job.done)
+
+
+def bulk_job_start(*, job: BulkJob) -> BulkJob:
+    """Run a small job now, or queue a large one for the worker."""
+    if job.total <= settings.BULK_TASK_THRESHOLD:
+        return bulk_job_run(job_id=job.pk)
+
+    from contacts import tasks  # the task module imports this one
+
+    transaction.on_commit(lambda: tasks.bulk_job_run.delay(job.pk))
+    return job
+
+
+def job_message(job: BulkJob) -> str:
+    """Return the outcome of a finished job as the user reads it."""
+    if job.state == BulkJob.State.FAILED:
+        return job.error
+    return bulk_job_kind(job.kind).message(job.changed)
+
+
+class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """The modal form, confirmation and apply steps of one bulk action.
+
+    A subclass names its job `kind`, its `title`, optionally a `form_class`
+    for the change, and says what the change is: `change(form)` (JSON for the
+    job) and `question(form, count)` ("Set Permission type to Consent for
+    1,204 contacts?").
+    """
+
+    kind: str
+    title: str
+    form_class: type[forms.Form] | None = None
+    confirm_label: str = ""
+    danger = False
+    raise_exception = True
+
+    def change(self, form: forms.Form | None) -> dict:
+        return dict(form.cleaned_data) if form is not None else {}
+
+    def question(self, form: forms.Form | None, count: int) -> str:
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        selection = self._selection(request.GET)
+        if selection is None:
+            return self._bad_selection()
+        if self.form_class is None:
+            return self._confirmation(request, selection, None)
+        return self._render(request, selection, form=self.form_class())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        selection = self._selection(request.POST)
+        if selection is None:
+            return self._bad_selection()
+        form = self.form_class(request.POST) if self.form_class else None
+        if form is not None and not form.is_valid():
+            return self._render(request, selection, form=form)
+        if request.POST.get("step") != "apply":
+            return self._confirmation(request, selection, form)
+
+        job = bulk_job_create(
+            kind=self.kind,
+            selection=selection,
+            change=self.change(form),
+            actor=request.user,
+        )
+        job = bulk_job_start(job=job)
+        if job.is_finished:
+            level = (
+                messages.SUCCESS if job.state == BulkJob.State.DONE else messages.ERROR
+            )
+            messages.add_message(request, level, job_message(job))
+            target = reverse("contacts:people")
+            if selection.is_all_matching and selection.filter_query:
+                target += f"?{selection.filter_query}"
+        else:
+            target = reverse("contacts:bulk_job", args=[job.pk])
+        if request.htmx:
+            return HttpResponseClientRedirect(target)
+        return redirect(target)
+
+    def _selection(self, data) -> Selection | None:
+        try:
+            return Selection.from_data(data)
+        except SelectionError:
+            return None
+
+    def _bad_selection(self) -> HttpResponse:
+        return HttpResponseBadRequest(_("Select at least one person first."))
+
+    def _confirmation(self, request, selection, form) -> HttpResponse:
+        count = selection.queryset().count()
+        return self._render(
+            request,
+            selection,
+            form=form,
+            confirming=True,
+            question=self.question(form, count),
+        )
+
+    def _render(self, request, selection, **context) -> HttpResponse:
+        template = (
+            "contacts/partials/bulk_action.html"
+            if request.htmx
+            else "contacts/bulk_action.html"
+        )
+        return render(
+            request,
+            template,
+            {
+                "title": self.title,
+                "action_url": request.path,
+                "selection_fields": selection.hidden_fields(),
+                "confirm_label": self.confirm_label or _("Confirm"),
+                "danger": self.danger,
+                "back_url": reverse("contacts:people")
+                + (f"?{selection.filter_query}" if selection.filter_query else ""),
+                **context,
+            },
+        )

@@ -1,0 +1,90 @@
+"""A selection of contacts for a bulk action: some ids, or "all matching".
+
+The People list sends either the ids checked on the page (scope=ids&ids=...)
+or, for "Select all N matching this filter", the filter itself
+(scope=all&filter=<the list's filter querystring>): never a list of a
+million ids. Every bulk action, whichever app adds it, reads its selection
+through here, and a job stores it with `as_params()` to evaluate later.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from contacts.filters import PeopleFilter
+from contacts.models import Contact
+
+# A page shows 50 rows; more explicit ids than this is not a selection.
+MAX_IDS = 1000
+MAX_ID = 2**63 - 1
+
+
+class SelectionError(ValueError):
+    """The request's selection is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    ids: tuple[int, ...] = ()
+    filter_query: str | None = None
+
+    @property
+    def is_all_matching(self) -> bool:
+        return self.filter_query is not None
+
+    @classmethod
+    def from_data(cls, data: QueryDict) -> "Selection":
+        """Read a selection from GET or POST data; raise SelectionError if bad."""
+        scope = data.get("scope", "ids")
+        if scope == "all":
+            return cls._all_matching(data.get("filter", ""))
+        if scope != "ids":
+            raise SelectionError("unknown scope")
+
+        ids: set[int] = set()
+        for raw in data.getlist("ids"):
+            if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+                raise SelectionError("malformed id")
+            ids.add(int(raw))
+        if not ids:
+            raise SelectionError("nothing selected")
+        if len(ids) > MAX_IDS:
+            raise SelectionError("too many ids")
+        return cls(ids=tuple(sorted(ids)))
+
+    @classmethod
+    def _all_matching(cls, filter_query: str) -> "Selection":
+        # An invalid filter value is ignored by the list (and shown as an
+        # error); here it would widen the selection, so it is refused.
+        if len(filter_query) > 4000:
+            raise SelectionError("filter too long")
+        if not PeopleFilter(QueryDict(filter_query)).is_valid():
+            raise SelectionError("invalid filter")
+        return cls(filter_query=filter_query)
+
+    @classmethod
+    def from_params(cls, params: dict) -> "Selection":
+        """Read back a selection stored with `as_params()`."""
+        if "filter" in params:
+            return cls._all_matching(params["filter"])
+        return cls(ids=tuple(int(i) for i in params["ids"]))
+
+    def as_params(self) -> dict:
+        if self.is_all_matching:
+            return {"filter": self.filter_query}
+        return {"ids": list(self.ids)}
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """Return the (name, value) pairs that carry this selection in a form."""
+        if self.is_all_matching:
+            return [("scope", "all"), ("filter", self.filter_query or "")]
+        return [("scope", "ids"), *[("ids", str(i)) for i in self.ids]]
+
+    def queryset(self) -> QuerySet[Contact]:
+        """Return the selected contacts, evaluated now."""
+        if self.is_all_matching:
+            return PeopleFilter(
+                QueryDict(self.filter_query), queryset=Contact.objects.all()
+            ).qs
+        return Contact.objects.filter(id__in=self.ids)

@@ -1,0 +1,29 @@
+"""Celery tasks of the contacts app: thin, they take ids and call a service."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from contacts import bulk
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def bulk_job_run(self, job_id: int) -> None:
+    """Run a bulk job; retry a lost database connection, record other failures."""
+    try:
+        bulk.bulk_job_run(job_id=job_id)
+    except (OperationalError, InterfaceError) as error:
+        if self.request.retries >= MAX_RETRIES:
+            logger.exception("Bulk job %d gave up after retries", job_id)
+            bulk.bulk_job_fail(job_id=job_id)
+            return
+        # The committed batches stay; the retry resumes after the last one.
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+    except Exception:
+        logger.exception("Bulk job %d failed", job_id)
+        bulk.bulk_job_fail(job_id=job_id)

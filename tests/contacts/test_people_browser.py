@@ -1,0 +1,49 @@
+"""The People list's selection and "⋮" menu, as a person uses them, in Chromium."""
+
+import pytest
+
+from contacts.models import Contact
+from tests.factories import ContactFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_menu_appears_with_a_selection_and_deletes_through_a_modal(
+    sales_rep, browser_page, login_in_browser
+):
+    contacts = [
+        ContactFactory(first_name=name, last_name="Berg")
+        for name in ("Anna", "Bruno", "Clara", "Dora")
+    ]
+    login_in_browser("rep", "rep-password-1")
+    page = browser_page
+
+    assert not page.locator("[data-bulk-bar]").is_visible()
+    for contact in contacts[:3]:
+        page.get_by_label(f"Select {contact.first_name} Berg").check()
+    page.get_by_text("3 selected").wait_for()
+    page.get_by_label("Actions").click()
+    page.get_by_role("button", name="Delete").click()
+
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Delete 3 contacts?").wait_for()
+    dialog.get_by_role("button", name="Delete").click()
+
+    page.get_by_text("3 contacts deleted.").wait_for()
+    assert list(Contact.objects.values_list("pk", flat=True)) == [contacts[3].pk]
+
+
+def test_select_all_on_the_page_then_all_matching(
+    sales_rep, browser_page, login_in_browser
+):
+    Contact.objects.bulk_create(ContactFactory.build_batch(55))
+    login_in_browser("rep", "rep-password-1")
+    page = browser_page
+
+    page.get_by_label("Select all on this page").check()
+    page.get_by_role("button", name="Select all 55 matching this filter").click()
+    page.get_by_text("All 55 matching this filter are selected.").wait_for()
+    page.get_by_label("Actions").click()
+    page.get_by_role("button", name="Delete").click()
+
+    page.get_by_role("dialog").get_by_text("Delete 55 contacts?").wait_for()
