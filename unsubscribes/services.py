@@ -5,18 +5,29 @@ here, always in the transaction that inserts the matching history row and
 tells the subscription listeners (see unsubscribes.extensions).
 """
 
+import datetime
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
+from compliance.models import Channel as ComplianceChannel
+from compliance.rules import clean_compliance, current_values
+from compliance.services import compliance_update
+from contacts.choices import PermissionType
 from contacts.models import Contact
 from unsubscribes.choices import UNSUBSCRIBE_CHANNELS, Action, Channel
 from unsubscribes.extensions import notify_subscription_changed
 from unsubscribes.models import SentEmail, SubscriptionChange
+from unsubscribes.selectors import latest_unsubscribe_at
 from unsubscribes.storage import private_storage
 
 logger = logging.getLogger(__name__)
@@ -27,6 +38,27 @@ BATCH_SIZE = 1000
 # The append-only trigger lets an UPDATE through only while this
 # transaction-local flag is on; the compliance history uses the same flag.
 REDACTION_FLAG = "salesinsight.history_redaction"
+
+
+NOT_UNSUBSCRIBED = _(
+    "This person is not unsubscribed: there is nothing to resubscribe."
+)
+CONSENT_BEFORE_UNSUBSCRIBE = _(
+    "The consent must be on or after the latest unsubscribe, %(date)s."
+)
+HOW_OBTAINED_REQUIRED = _("Say how the consent was obtained.")
+EVIDENCE_REQUIRED = _("Give an evidence note or upload an evidence file.")
+
+
+@dataclass(frozen=True)
+class ConsentProof:
+    """What an Admin shows to prove a person consented again."""
+
+    consent_date: datetime.date | None
+    processing_purpose: str
+    consent_obtained: str
+    evidence_note: str = ""
+    evidence_file: File | None = None
 
 
 def _actor_name(actor: User | None, actor_name: str) -> str:
@@ -86,6 +118,102 @@ def contact_unsubscribe(
     )
     logger.info("Contact %s unsubscribed through %s", contact.pk, channel)
     return True
+
+
+@transaction.atomic
+def contact_resubscribe(*, contact_id: int, actor: User, proof: ConsentProof) -> None:
+    """Resubscribe an unsubscribed contact on proof of new consent (Admins only).
+
+    In one transaction: the history row with the proof, the Permission type
+    set to Consent with the proof's date and purpose (with its compliance
+    history), and the unsubscribed status cleared. Raise PermissionDenied for
+    anyone but an Admin and ValidationError({field: [messages]}) for a proof
+    that does not hold; nothing is written then.
+    """
+    if not actor.has_perm("unsubscribes.resubscribe_contact"):
+        raise PermissionDenied
+    # The lock serialises this with a racing unsubscribe: if the unsubscribe
+    # committed first, the checks below see it; if it comes later, it waits
+    # for this transaction and then unsubscribes again. Both stay in history.
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    if not contact.is_unsubscribed:
+        raise ValidationError(NOT_UNSUBSCRIBED)
+    _check_proof(contact, proof)
+
+    compliance_update(
+        contact_id=contact.pk,
+        changes={
+            "permission_type": PermissionType.CONSENT,
+            "consent_date": proof.consent_date,
+            "processing_purpose": proof.processing_purpose,
+        },
+        channel=ComplianceChannel.RESUBSCRIBE,
+        actor=actor,
+    )
+    now = timezone.now()
+    change = SubscriptionChange(
+        contact_id=contact.pk,
+        changed_at=now,
+        action=Action.RESUBSCRIBE,
+        channel=Channel.ADMIN_RESUBSCRIBE,
+        actor=actor,
+        actor_name=actor.get_username(),
+        consent_date=proof.consent_date,
+        processing_purpose=proof.processing_purpose.strip(),
+        consent_obtained=proof.consent_obtained.strip(),
+        evidence_note=proof.evidence_note.strip(),
+        evidence_file=proof.evidence_file,
+    )
+    change.full_clean()
+    change.save()
+    try:
+        Contact.objects.filter(pk=contact.pk).update(
+            is_unsubscribed=False, subscription_changed_at=now
+        )
+        notify_subscription_changed(
+            contact_ids=[contact.pk],
+            action=Action.RESUBSCRIBE,
+            channel=Channel.ADMIN_RESUBSCRIBE,
+        )
+    except Exception:
+        # The rollback forgets the row but not the file it just stored.
+        change.evidence_file.delete(save=False)
+        raise
+    logger.info("Contact %s resubscribed by user %s", contact.pk, actor.pk)
+
+
+def _check_proof(contact: Contact, proof: ConsentProof) -> None:
+    errors: dict[str, list] = {}
+    try:
+        # The same rules as the Compliance card: a date, not in the future,
+        # and a purpose of meaningful length.
+        clean_compliance(
+            {
+                **current_values(contact),
+                "permission_type": PermissionType.CONSENT,
+                "consent_date": proof.consent_date,
+                "processing_purpose": proof.processing_purpose,
+            }
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+
+    latest = latest_unsubscribe_at(contact_id=contact.pk)
+    if (
+        latest is not None
+        and isinstance(proof.consent_date, datetime.date)
+        and proof.consent_date < timezone.localdate(latest)
+    ):
+        errors.setdefault("consent_date", []).append(
+            CONSENT_BEFORE_UNSUBSCRIBE
+            % {"date": date_format(timezone.localdate(latest), "DATE_FORMAT")}
+        )
+    if not proof.consent_obtained.strip():
+        errors.setdefault("consent_obtained", []).append(HOW_OBTAINED_REQUIRED)
+    if not proof.evidence_note.strip() and not proof.evidence_file:
+        errors.setdefault("evidence_note", []).append(EVIDENCE_REQUIRED)
+    if errors:
+        raise ValidationError(errors)
 
 
 def contacts_bulk_unsubscribe(

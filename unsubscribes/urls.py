@@ -11,4 +11,14 @@ urlpatterns = [
         views.person_unsubscribe,
         name="person_unsubscribe",
     ),
+    path(
+        "people/<int:contact_id>/resubscribe/",
+        views.resubscribe,
+        name="resubscribe",
+    ),
+    path(
+        "unsubscribes/evidence/<int:change_id>/",
+        views.evidence_download,
+        name="evidence_download",
+    ),
 ]

@@ -1,9 +1,11 @@
 import logging
+import posixpath
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -12,8 +14,10 @@ from django_ratelimit.core import ALL
 from django_ratelimit.decorators import ratelimit
 
 from contacts.models import Contact
-from unsubscribes import services, tokens
-from unsubscribes.choices import Channel
+from unsubscribes import selectors, services, tokens
+from unsubscribes.choices import Action, Channel
+from unsubscribes.forms import ResubscribeForm
+from unsubscribes.models import SubscriptionChange
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,65 @@ def person_unsubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
     else:
         messages.info(request, _("Already unsubscribed. Nothing changed."))
     return redirect(contact)
+
+
+@login_required
+@permission_required("unsubscribes.resubscribe_contact", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def resubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=contact_id)
+    if request.method == "POST":
+        form = ResubscribeForm(request.POST, request.FILES)
+    else:
+        form = ResubscribeForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_resubscribe(
+                contact_id=contact.pk, actor=request.user, proof=form.proof()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                _("Resubscribed, with Consent recorded on the Compliance card."),
+            )
+            return redirect(contact)
+    return render(
+        request,
+        "unsubscribes/resubscribe.html",
+        {
+            "contact": contact,
+            "form": form,
+            "latest_unsubscribe_at": selectors.latest_unsubscribe_at(
+                contact_id=contact.pk
+            ),
+        },
+    )
+
+
+@login_required
+@permission_required("unsubscribes.download_evidence", raise_exception=True)
+def evidence_download(request: HttpRequest, change_id: int) -> FileResponse:
+    change = get_object_or_404(
+        SubscriptionChange, pk=change_id, action=Action.RESUBSCRIBE
+    )
+    if not change.evidence_file:
+        raise Http404
+    extension = posixpath.splitext(change.evidence_file.name)[1]
+    logger.info(
+        "Evidence of subscription change %s downloaded by user %s",
+        change.pk,
+        request.user.pk,
+    )
+    # Always a download, never rendered: an uploaded HTML or SVG file must not
+    # run in the app's origin.
+    return FileResponse(
+        change.evidence_file.open("rb"),
+        as_attachment=True,
+        filename=f"evidence-{change.pk}{extension}",
+        content_type="application/octet-stream",
+    )
 
 
 def _public_rate(group: str, request: HttpRequest) -> str:

@@ -1,0 +1,77 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from unsubscribes.models import EVIDENCE_EXTENSIONS
+from unsubscribes.services import ConsentProof
+
+TOO_LARGE = _("Upload a file of at most %(size)s.")
+
+
+class SendEmailForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(
+        label=_("Body"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 10})
+    )
+
+
+class ResubscribeForm(forms.Form):
+    """The proof of new consent an Admin must give to resubscribe a person."""
+
+    consent_date = forms.DateField(
+        label=_("Consent date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    processing_purpose = forms.CharField(
+        label=_("Processing purpose"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    consent_obtained = forms.CharField(
+        label=_("How consent was obtained"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    evidence_note = forms.CharField(
+        label=_("Evidence note"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    evidence_file = forms.FileField(
+        label=_("Evidence file"),
+        required=False,
+        help_text=_("PDF, image, saved email or text file."),
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(f".{ext}" for ext in EVIDENCE_EXTENSIONS)}
+        ),
+    )
+
+    def clean_evidence_file(self):
+        upload = self.cleaned_data.get("evidence_file")
+        if upload and upload.size > settings.MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                TOO_LARGE, params={"size": filesizeformat(settings.MAX_UPLOAD_BYTES)}
+            )
+        return upload
+
+    def proof(self) -> ConsentProof:
+        data = self.cleaned_data
+        return ConsentProof(
+            consent_date=data["consent_date"],
+            processing_purpose=data["processing_purpose"],
+            consent_obtained=data["consent_obtained"],
+            evidence_note=data["evidence_note"],
+            evidence_file=data["evidence_file"] or None,
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show a service's ValidationError next to the fields it names."""
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        else:
+            self.add_error(None, error.messages)
