@@ -7,12 +7,16 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance import services
+        from compliance import panels, services
         from contacts.extensions import (
             CONTACTS_CREATED,
             CONTACTS_ERASING,
             register_hook,
+            register_person_panel,
         )
+
+        register_person_panel(panels.CARD)
+        register_person_panel(panels.HISTORY)
 
         register_hook(
             CONTACTS_CREATED, "compliance", services.compliance_record_created

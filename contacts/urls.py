@@ -11,3 +11,8 @@ urlpatterns = [
     path("<int:contact_id>/delete/", views.person_delete, name="person_delete"),
     path("<int:contact_id>/", views.person_detail, name="person_detail"),
 ]
+
+urlpatterns += [
+    path("new/", views.person_create, name="person_create"),
+    path("<int:contact_id>/edit/", views.person_edit, name="person_edit"),
+]

@@ -1,14 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from contacts import extensions, selectors
+from contacts import extensions, selectors, services
 from contacts.bulk import job_message
 from contacts.bulk_delete import BulkDeleteView
 from contacts.erasure import ErasureChannel, contacts_erase
+from contacts.forms import ContactForm
 from contacts.listing import people_listing
 from contacts.models import BulkJob, Contact
 
@@ -82,4 +83,48 @@ def person_detail(request, contact_id: int):
             "panels": panels,
             "person_actions": extensions.person_actions_for(request.user),
         },
+    )
+
+
+@login_required
+@permission_required(
+    ["contacts.view_contact", "contacts.add_contact"], raise_exception=True
+)
+def person_create(request):
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(
+                fields=form.cleaned_data, actor=request.user
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Person created."))
+            return redirect(contact)
+    return render(request, "contacts/person_form.html", {"form": form, "contact": None})
+
+
+@login_required
+@permission_required(
+    ["contacts.view_contact", "contacts.change_contact"], raise_exception=True
+)
+def person_edit(request, contact_id: int):
+    contact = get_object_or_404(Contact, pk=contact_id)
+    if request.method != "POST":
+        form = ContactForm.for_contact(contact)
+    else:
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            try:
+                services.contact_update(
+                    contact_id=contact.pk, fields=form.cleaned_data, actor=request.user
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Person saved."))
+                return redirect(contact)
+    return render(
+        request, "contacts/person_form.html", {"form": form, "contact": contact}
     )

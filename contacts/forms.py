@@ -1,0 +1,40 @@
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.forms.models import fields_for_model
+
+from contacts.models import Contact
+from contacts.services import CONTACT_FIELDS
+
+
+def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        # Django 6 assumes https for scheme-less URLs; say so now.
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class ContactForm(forms.Form):
+    """A contact's own fields, for creating and editing people by hand.
+
+    A plain form built from the model's fields: uniqueness is checked by the
+    service (contacts.services), which reports it with readable messages.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(
+            fields_for_model(
+                Contact, fields=CONTACT_FIELDS, formfield_callback=_formfield
+            )
+        )
+
+    @classmethod
+    def for_contact(cls, contact: Contact) -> "ContactForm":
+        """Return an unbound form showing the contact's current values."""
+        return cls(initial={field: getattr(contact, field) for field in CONTACT_FIELDS})
+
+    def add_service_errors(self, error: forms.ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
