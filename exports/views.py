@@ -1,8 +1,10 @@
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contacts.models import Contact
@@ -30,21 +32,47 @@ def contact_csv(request, contact_id: int):
 @permission_required("exports.export_contacts_bulk", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def contacts_csv(request):
+    """Ask to confirm on GET (a modal for HTMX); stream the CSV on POST."""
+    data = request.POST if request.method == "POST" else request.GET
     try:
-        selection = selectors.bulk_selection(
-            request.POST if request.method == "POST" else request.GET
-        )
-    except selectors.BadSelection:
+        bulk = selectors.bulk_selection(data)
+    except selectors.SelectionError:
         return HttpResponseBadRequest(_("Select at least one contact to export."))
+
+    if request.method == "GET":
+        return _confirm_bulk_export(request, bulk)
+
     exported_at = timezone.now()
     stream = services.contacts_export_stream(
-        contacts=selection.contacts,
-        selection=selection.description,
+        contacts=bulk.contacts,
+        selection=bulk.description,
         actor=request.user,
         exported_at=exported_at,
     )
     response = StreamingHttpResponse(stream, content_type=services.CSV_CONTENT_TYPE)
     return _download(response, services.contacts_export_filename(exported_at))
+
+
+def _confirm_bulk_export(request, bulk: selectors.BulkSelection) -> HttpResponse:
+    if bulk.selection.is_all_matching:
+        question = _("Export every contact matching this filter as CSV?")
+    else:
+        count = len(bulk.selection.ids)
+        question = ngettext(
+            "Export %(count)s contact as CSV?",
+            "Export %(count)s contacts as CSV?",
+            count,
+        ) % {"count": intcomma(count)}
+    template = (
+        "exports/partials/bulk_export.html"
+        if request.htmx
+        else "exports/bulk_export.html"
+    )
+    context = {
+        "question": question,
+        "selection_fields": bulk.selection.hidden_fields(),
+    }
+    return render(request, template, context)
 
 
 @login_required

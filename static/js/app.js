@@ -6,3 +6,15 @@ document.addEventListener("click", (event) => {
     close.closest(".alert").remove();
   }
 });
+
+// A form that starts a download (e.g. a bulk export) closes the dialog it sits
+// in once the browser has taken the submission.
+document.addEventListener("submit", (event) => {
+  const dialog = event.target.closest("form[data-closes-dialog]")?.closest("dialog");
+  if (dialog) {
+    setTimeout(() => {
+      dialog.close();
+      dialog.remove();
+    }, 0);
+  }
+});

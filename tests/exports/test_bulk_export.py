@@ -34,10 +34,18 @@ BULK_HEADER = [
 EXPORTED = datetime.datetime(2026, 12, 3, 9, 30, 15, tzinfo=datetime.UTC)
 
 
-def _export(client, contacts, method="post"):
+def _export(client, contacts):
     url = reverse("exports:contacts_csv")
+    data = {"scope": "ids", "ids": [c.pk for c in contacts]}
     with time_machine.travel(EXPORTED, tick=False):
-        return getattr(client, method)(url, {"ids": [c.pk for c in contacts]})
+        return client.post(url, data)
+
+
+def _export_matching(client, filter_query):
+    url = reverse("exports:contacts_csv")
+    data = {"scope": "all", "filter": filter_query}
+    with time_machine.travel(EXPORTED, tick=False):
+        return client.post(url, data)
 
 
 def _rows(response) -> list[list[str]]:
@@ -73,9 +81,55 @@ def test_bulk_rows_add_the_legal_basis_and_subscription_columns(admin_client):
 def test_only_the_selected_contacts_are_exported(admin_client):
     chosen, _other = ContactFactory.create_batch(2)
 
-    rows = _rows(_export(admin_client, [chosen], method="get"))
+    rows = _rows(_export(admin_client, [chosen]))
 
     assert [row[11] for row in rows[1:]] == [str(chosen.pk)]
+
+
+def test_all_matching_exports_the_filtered_contacts_and_records_the_filter(
+    admin_client,
+):
+    consenting = full_contact()
+    empty_contact(email="zoe.other@example.com")
+    ContactFactory(first_name="Zoë", email="zoe3@example.com")
+    query = "permission_type=consent&q=zoe&sort=-updated&consent_date_after=2026-01-01"
+
+    rows = _rows(_export_matching(admin_client, query))
+
+    assert [row[11] for row in rows[1:]] == [str(consenting.pk)]
+    record = ExportRecord.objects.get()
+    assert record.row_count == 1
+    assert record.selection == {
+        "mode": "all_matching",
+        "filter": {
+            "consent_date_after": ["2026-01-01"],
+            "permission_type": ["consent"],
+            "q": ["[redacted]"],
+        },
+    }
+
+
+def test_asking_to_export_shows_a_confirmation_that_carries_the_selection(
+    admin_client,
+):
+    chosen = ContactFactory.create_batch(3)
+    url = reverse("exports:contacts_csv")
+    ids = [c.pk for c in chosen]
+
+    modal = admin_client.get(url, {"scope": "ids", "ids": ids}, HTTP_HX_REQUEST="true")
+    page = admin_client.get(url, {"scope": "all", "filter": "source_type=import"})
+
+    modal_html = modal.content.decode()
+    assert "<dialog" in modal_html
+    assert "Export 3 contacts as CSV?" in modal_html
+    for pk in ids:
+        assert f'name="ids" value="{pk}"' in modal_html
+    assert 'method="post"' in modal_html
+    page_html = page.content.decode()
+    assert "<dialog" not in page_html
+    assert "Export every contact matching this filter as CSV?" in page_html
+    assert 'name="filter" value="source_type=import"' in page_html
+    assert not ExportRecord.objects.exists()
 
 
 def test_the_download_is_a_streamed_uncached_attachment(admin_client):
@@ -113,7 +167,7 @@ def test_the_export_is_recorded_with_the_selection_and_row_count_at_the_end(
     assert record.kind == ExportKind.BULK
     assert record.actor == admin_user
     assert record.contact is None
-    assert record.selection == {"mode": "ids", "count": 3}
+    assert record.selection == {"mode": "selected", "count": 3}
     assert record.row_count == 3
     assert record.completed is True
     assert record.exported_at == EXPORTED
@@ -143,7 +197,8 @@ def test_a_client_that_goes_away_leaves_an_incomplete_record(rf, admin_user):
     assert record.row_count == 0
 
 
-def test_queries_are_the_same_for_3_and_30_contacts(admin_client):
+@pytest.mark.parametrize("scope", ["ids", "all"])
+def test_queries_are_the_same_for_3_and_30_contacts(admin_client, scope):
     def queries_for(count):
         Contact.objects.all().delete()
         contacts = [
@@ -151,7 +206,11 @@ def test_queries_are_the_same_for_3_and_30_contacts(admin_client):
             for i in range(count)
         ]
         with CaptureQueriesContext(connection) as queries:
-            rows = _rows(_export(admin_client, contacts))
+            if scope == "ids":
+                response = _export(admin_client, contacts)
+            else:
+                response = _export_matching(admin_client, "permission_type=consent")
+            rows = _rows(response)
         assert len(rows) == count + 1
         return len(queries.captured_queries)
 
@@ -170,12 +229,21 @@ def test_the_stream_yields_one_chunk_per_batch_of_rows():
     assert stream.rows_written == 25
 
 
-def test_an_empty_selection_is_a_bad_request(admin_client):
-    response = admin_client.post(reverse("exports:contacts_csv"), {"ids": ["x"]})
-    assert response.status_code == 400
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"ids": ["x"]},
+        {"ids": ["-1"]},
+        {"scope": "everything"},
+        {"scope": "all", "filter": "consent_date_after=not-a-date"},
+    ],
+)
+def test_a_bad_selection_is_a_bad_request_and_exports_nothing(admin_client, data):
+    url = reverse("exports:contacts_csv")
 
-    response = admin_client.post(reverse("exports:contacts_csv"))
-    assert response.status_code == 400
+    assert admin_client.post(url, data).status_code == 400
+    assert admin_client.get(url, data).status_code == 400
     assert not ExportRecord.objects.exists()
 
 
