@@ -284,3 +284,20 @@ def test_rows_come_from_a_server_side_cursor_that_postgresql_does_not_materialis
     # computing the whole result first.
     assert open_cursors == [(False,)]
     assert sum(chunk.count(b"\r\n") for chunk in chunks) == 7
+
+
+def test_the_people_list_menu_offers_export_to_admins(admin_client):
+    ContactFactory()
+
+    page = admin_client.get(reverse("contacts:people")).content.decode()
+
+    assert f'hx-get="{reverse("exports:contacts_csv")}"' in page
+    assert 'data-bulk-action="export">Export<' in page
+
+
+def test_the_people_list_menu_hides_export_from_sales_reps(rep_client):
+    ContactFactory()
+
+    page = rep_client.get(reverse("contacts:people")).content.decode()
+
+    assert reverse("exports:contacts_csv") not in page
