@@ -7,7 +7,7 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance")
 
     def ready(self) -> None:
-        from compliance import panels, services
+        from compliance import bulk, panels, services
         from contacts.extensions import (
             CONTACTS_CREATED,
             CONTACTS_ERASING,
@@ -24,3 +24,4 @@ class ComplianceConfig(AppConfig):
         register_hook(
             CONTACTS_ERASING, "compliance", services.compliance_history_redact
         )
+        bulk.register()

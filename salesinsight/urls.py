@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("people/", include("contacts.urls")),
     path("compliance/", include("compliance.urls")),
+    path("compliance/bulk/", include("compliance.bulk_urls")),
     path("", include("unsubscribes.urls")),
     path("exports/", include("exports.urls")),
     path("salesforce/", include("salesforce_sync.urls")),

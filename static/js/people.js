@@ -58,12 +58,31 @@
     }
   });
 
+  // A field marked data-show-when="permission_type:consent" is shown only
+  // while that choice is made (Consent date and Processing purpose only for
+  // Consent, the descriptions only for Other), as on the Compliance card.
+  const applyShowWhen = (root) => {
+    root.querySelectorAll("[data-show-when]").forEach((input) => {
+      const [name, value] = input.dataset.showWhen.split(":");
+      const control = input.form && input.form.elements.namedItem(name);
+      const wrapper = input.closest(".field") || input;
+      wrapper.hidden = !control || control.value !== value;
+    });
+  };
+
   // Bulk action forms arrive as HTMX partials in #modal: show them as a modal
   // dialog, and let their Cancel buttons close it.
   document.body.addEventListener("htmx:afterSwap", (event) => {
+    applyShowWhen(event.detail.target);
     const dialog = event.detail.target.querySelector("dialog[data-modal]");
     if (dialog && !dialog.open) {
       dialog.showModal();
+    }
+  });
+  document.addEventListener("change", (event) => {
+    const dialog = event.target.closest("dialog[data-modal]");
+    if (dialog) {
+      applyShowWhen(dialog);
     }
   });
   document.addEventListener("click", (event) => {
