@@ -164,13 +164,13 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
             return self._bad_selection()
         if self.form_class is None:
             return self._confirmation(request, selection, None)
-        return self._render(request, selection, form=self.form_class())
+        return self._render(request, selection, form=self._form())
 
     def post(self, request: HttpRequest) -> HttpResponse:
         selection = self._selection(request.POST)
         if selection is None:
             return self._bad_selection()
-        form = self.form_class(request.POST) if self.form_class else None
+        form = self._form(request.POST) if self.form_class else None
         if form is not None and not form.is_valid():
             return self._render(request, selection, form=form)
         if request.POST.get("step") != "apply":
@@ -196,6 +196,11 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if request.htmx:
             return HttpResponseClientRedirect(target)
         return redirect(target)
+
+    def _form(self, data=None) -> forms.Form:
+        # The People page behind the modal has filter fields of the same
+        # names; distinct ids keep each label pointing at its own field.
+        return self.form_class(data, auto_id="bulk_%s")
 
     def _selection(self, data) -> Selection | None:
         try:
