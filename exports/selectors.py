@@ -8,9 +8,7 @@ from django.http import QueryDict
 
 from contacts.filters import PeopleFilter
 from contacts.models import Contact
-from contacts.selection import Selection, SelectionError
-
-__all__ = ["BulkSelection", "SelectionError", "bulk_selection"]
+from contacts.selection import Selection
 
 REDACTED = "[redacted]"
 
@@ -43,7 +41,7 @@ def recorded_filter(filter_query: str) -> dict[str, list[str]]:
 
 
 def bulk_selection(data: QueryDict) -> BulkSelection:
-    """Read a People-list selection; raise SelectionError when it is bad."""
+    """Read a People-list selection; raise contacts' SelectionError when it is bad."""
     selection = Selection.from_data(data)
     if selection.is_all_matching:
         description = {

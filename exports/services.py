@@ -1,9 +1,9 @@
 """Exports of contact data, each one recorded in the export history."""
 
+import datetime
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -34,7 +34,7 @@ def export_record_create(
     kind: str,
     actor: AbstractBaseUser,
     row_count: int,
-    exported_at: Any,
+    exported_at: datetime.datetime,
     contact: Contact | None = None,
     selection: dict | None = None,
     completed: bool = True,
@@ -75,7 +75,7 @@ def contact_export(*, contact: Contact, actor: AbstractBaseUser) -> ExportFile:
     )
 
 
-def contacts_export_filename(exported_at: Any) -> str:
+def contacts_export_filename(exported_at: datetime.datetime) -> str:
     return f"people-{exported_at:%Y-%m-%d}.csv"
 
 
@@ -84,7 +84,7 @@ def contacts_export_stream(
     contacts: QuerySet[Contact],
     selection: dict,
     actor: AbstractBaseUser,
-    exported_at: Any,
+    exported_at: datetime.datetime,
 ) -> Iterator[bytes]:
     """Stream many contacts' CSV, recording the export once the stream ends.
 
@@ -108,7 +108,7 @@ def _record_stream(
     completed: bool,
     selection: dict,
     actor: AbstractBaseUser,
-    exported_at: Any,
+    exported_at: datetime.datetime,
 ) -> None:
     try:
         export_record_create(

@@ -1,6 +1,11 @@
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -8,10 +13,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contacts.models import Contact
+from contacts.selection import SelectionError
 from exports import selectors, services
 
 
-def _download(response: HttpResponse, filename: str) -> HttpResponse:
+def _download(
+    response: HttpResponse | StreamingHttpResponse, filename: str
+) -> HttpResponse | StreamingHttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Personal data: no browser or proxy may keep a copy.
     response["Cache-Control"] = "no-store"
@@ -21,7 +29,7 @@ def _download(response: HttpResponse, filename: str) -> HttpResponse:
 @login_required
 @permission_required("exports.export_contact", raise_exception=True)
 @require_GET
-def contact_csv(request, contact_id: int):
+def contact_csv(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
     export = services.contact_export(contact=contact, actor=request.user)
     response = HttpResponse(export.content, content_type=export.content_type)
@@ -31,12 +39,12 @@ def contact_csv(request, contact_id: int):
 @login_required
 @permission_required("exports.export_contacts_bulk", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def contacts_csv(request):
+def contacts_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Ask to confirm on GET (a modal for HTMX); stream the CSV on POST."""
     data = request.POST if request.method == "POST" else request.GET
     try:
         bulk = selectors.bulk_selection(data)
-    except selectors.SelectionError:
+    except SelectionError:
         return HttpResponseBadRequest(_("Select at least one contact to export."))
 
     if request.method == "GET":
@@ -53,7 +61,9 @@ def contacts_csv(request):
     return _download(response, services.contacts_export_filename(exported_at))
 
 
-def _confirm_bulk_export(request, bulk: selectors.BulkSelection) -> HttpResponse:
+def _confirm_bulk_export(
+    request: HttpRequest, bulk: selectors.BulkSelection
+) -> HttpResponse:
     if bulk.selection.is_all_matching:
         question = _("Export every contact matching this filter as CSV?")
     else:
@@ -78,7 +88,7 @@ def _confirm_bulk_export(request, bulk: selectors.BulkSelection) -> HttpResponse
 @login_required
 @permission_required("exports.export_access_bundle", raise_exception=True)
 @require_GET
-def access_bundle(request, contact_id: int):
+def access_bundle(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
     export = services.access_bundle_export(contact=contact, actor=request.user)
     response = HttpResponse(export.content, content_type=export.content_type)

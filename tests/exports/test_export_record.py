@@ -6,7 +6,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from accounts.roles import ADMIN, SALES_REP, permission_codes
-from contacts import extensions
+from contacts.erasure import ErasureChannel, contacts_erase
+from contacts.models import Contact
 from exports import services
 from exports.models import ExportKind, ExportRecord
 from tests.exports.factories import empty_contact
@@ -46,12 +47,13 @@ def test_erasing_a_contact_unlinks_its_export_records(sales_rep):
     _record(sales_rep, erased)
     _record(sales_rep, kept)
 
-    with transaction.atomic():
-        extensions.run_hooks(extensions.CONTACTS_ERASING, contact_ids=[erased.pk])
-        erased.delete()
+    contacts_erase(
+        contact_ids=[erased.pk], channel=ErasureChannel.PERSON, actor=sales_rep
+    )
 
     assert ExportRecord.objects.filter(contact=None).count() == 1
     assert ExportRecord.objects.filter(contact=kept).count() == 1
+    assert not Contact.objects.filter(pk=erased.pk).exists()
 
 
 @pytest.mark.services
