@@ -11,11 +11,22 @@ from unsubscribes.services import ConsentProof
 TOO_LARGE = _("Upload a file of at most %(size)s.")
 
 
+SUBJECT_ONE_LINE = _("Keep the subject on one line.")
+
+
 class SendEmailForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(
         label=_("Body"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 10})
     )
+
+    def clean_subject(self) -> str:
+        subject = self.cleaned_data["subject"]
+        # A line break in a header would be refused by the mail library at
+        # send time (a 500); it is a field error here instead.
+        if "\n" in subject or "\r" in subject:
+            raise ValidationError(SUBJECT_ONE_LINE)
+        return subject
 
 
 class ResubscribeForm(forms.Form):

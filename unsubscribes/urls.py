@@ -11,6 +11,7 @@ urlpatterns = [
         views.person_unsubscribe,
         name="person_unsubscribe",
     ),
+    path("people/<int:contact_id>/email/", views.send_email, name="send_email"),
     path(
         "people/<int:contact_id>/resubscribe/",
         views.resubscribe,

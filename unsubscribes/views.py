@@ -1,5 +1,6 @@
 import logging
 import posixpath
+import smtplib
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,9 +15,9 @@ from django_ratelimit.core import ALL
 from django_ratelimit.decorators import ratelimit
 
 from contacts.models import Contact
-from unsubscribes import selectors, services, tokens
+from unsubscribes import mail, selectors, services, tokens
 from unsubscribes.choices import Action, Channel
-from unsubscribes.forms import ResubscribeForm
+from unsubscribes.forms import ResubscribeForm, SendEmailForm
 from unsubscribes.models import SubscriptionChange
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,39 @@ def person_unsubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
     else:
         messages.info(request, _("Already unsubscribed. Nothing changed."))
     return redirect(contact)
+
+
+@login_required
+@permission_required("unsubscribes.send_email", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def send_email(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=contact_id)
+    form = SendEmailForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mail.email_send(
+                contact_id=contact.pk,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                sender=request.user,
+            )
+        except mail.EmailRefused as refused:
+            form.add_error(None, str(refused))
+        except (smtplib.SMTPException, OSError):
+            logger.exception(
+                "Email to contact %s failed at the mail server", contact.pk
+            )
+            form.add_error(
+                None, _("Not sent: the mail server did not answer. Try again later.")
+            )
+        else:
+            messages.success(request, _("Email sent."))
+            return redirect(contact)
+    return render(
+        request,
+        "unsubscribes/send_email.html",
+        {"contact": contact, "form": form, "refusal": mail.refusal(contact)},
+    )
 
 
 @login_required
