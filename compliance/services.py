@@ -190,6 +190,9 @@ def _bulk_batch_postgresql(batch, values, actor, actor_name, channel, now):
             SELECT c.id, {", ".join(f"c.{columns[f]}" for f in fields)}
             FROM {contact_table} c JOIN batch ON batch.id = c.id
             WHERE {differs}
+            -- Rows are locked in id order, as every bulk path locks them,
+            -- so overlapping bulk writes queue up instead of deadlocking.
+            ORDER BY c.id
             FOR UPDATE OF c
         ),
         upd AS (

@@ -7,7 +7,9 @@ from django.core.management import call_command
 
 from compliance.models import ComplianceChange
 from compliance.rules import clean_compliance, current_values
+from compliance.services import compliance_update
 from contacts import extensions
+from contacts.erasure import ErasureChannel, contacts_erase
 from contacts.models import Contact
 from contacts.services import contact_create
 from tests.factories import ContactFactory
@@ -64,3 +66,26 @@ def test_every_seeded_demo_contact_obeys_the_compliance_rules():
     for contact in contacts:
         values = current_values(contact)
         assert clean_compliance(values) == values, contact.pk
+
+
+def test_erasing_a_person_keeps_their_history_without_personal_values(sales_rep):
+    erased, kept = ContactFactory.create_batch(2)
+    for contact in (erased, kept):
+        compliance_update(
+            contact_id=contact.pk,
+            changes={"permission_type": "other", "permission_type_description": "VIP"},
+            channel="card",
+            actor=sales_rep,
+        )
+
+    contacts_erase(
+        contact_ids=[erased.pk], channel=ErasureChannel.PERSON, actor=sales_rep
+    )
+
+    assert not Contact.objects.filter(pk=erased.pk).exists()
+    orphans = ComplianceChange.objects.filter(contact=None)
+    assert sorted(orphans.values_list("field", "new_value")) == [
+        ("permission_type", "other"),
+        ("permission_type_description", "[erased]"),
+    ]
+    assert ComplianceChange.objects.filter(contact=kept, new_value="VIP").exists()
