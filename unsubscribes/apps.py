@@ -13,7 +13,7 @@ class UnsubscribesConfig(AppConfig):
             register_hook,
             register_person_panel,
         )
-        from unsubscribes import panels, services
+        from unsubscribes import bulk, panels, services
 
         register_hook(
             CONTACTS_ERASING, "unsubscribes", services.subscription_history_redact
@@ -27,3 +27,4 @@ class UnsubscribesConfig(AppConfig):
                 permission="unsubscribes.view_subscriptionchange",
             )
         )
+        bulk.register()

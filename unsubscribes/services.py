@@ -32,8 +32,10 @@ from unsubscribes.storage import private_storage
 
 logger = logging.getLogger(__name__)
 
-# Contacts unsubscribed per UPDATE ... RETURNING and history INSERT.
-BATCH_SIZE = 1000
+# Contacts unsubscribed per UPDATE ... RETURNING and history INSERT; the same
+# as the People list's bulk jobs (contacts.bulk), so one of their batches is
+# one of these.
+BATCH_SIZE = 5000
 
 # The append-only trigger lets an UPDATE through only while this
 # transaction-local flag is on; the compliance history uses the same flag.

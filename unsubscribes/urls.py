@@ -1,6 +1,6 @@
 from django.urls import path
 
-from unsubscribes import views
+from unsubscribes import bulk, views
 
 app_name = "unsubscribes"
 
@@ -10,6 +10,11 @@ urlpatterns = [
         "people/<int:contact_id>/unsubscribe/",
         views.person_unsubscribe,
         name="person_unsubscribe",
+    ),
+    path(
+        "people/bulk/unsubscribe/",
+        bulk.BulkUnsubscribeView.as_view(),
+        name="bulk_unsubscribe",
     ),
     path("people/<int:contact_id>/email/", views.send_email, name="send_email"),
     path(
