@@ -26,19 +26,20 @@ class ComplianceChange(models.Model):
     which unlinks and blanks the rows of an erased person.
     """
 
-    # PROTECT: a contact with history leaves only through erasure, whose
-    # redaction unlinks its rows first; any other delete is refused instead of
-    # silently orphaning (or, on PostgreSQL, failing to update) the evidence.
+    # DO_NOTHING: a contact leaves only through erasure, whose redaction hook
+    # unlinks these rows first (Django's cascade would try to UPDATE or DELETE
+    # them, which the trigger refuses). A delete that skips erasure fails on
+    # the foreign key instead of orphaning the evidence.
     contact = models.ForeignKey(
         Contact,
         null=True,
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         related_name="compliance_changes",
         verbose_name=_("contact"),
         # The composite index below starts with contact_id and serves lookups.
         db_index=False,
     )
-    # PROTECT for the same reason: deactivate users who made changes.
+    # Users who made changes are deactivated, not deleted: the admin refuses.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

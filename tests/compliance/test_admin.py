@@ -182,3 +182,19 @@ def test_the_contact_admin_shows_the_history_read_only(admin_client, change):
     assert "Compliance history" in html
     assert 'name="compliance_changes-0-new_value"' not in html
     assert "import" in html
+
+
+def test_an_admin_deleting_a_contact_erases_it_and_keeps_its_history(
+    admin_client, change
+):
+    url = reverse("admin:contacts_contact_delete", args=[change.contact_id])
+
+    confirmation = admin_client.get(url)
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert "Cannot delete" not in confirmation.content.decode()
+    assert response.status_code == 302
+    assert not Contact.objects.filter(pk=change.contact_id).exists()
+    assert list(
+        ComplianceChange.objects.values_list("pk", "contact_id", "new_value")
+    ) == [(change.pk, None, "import")]

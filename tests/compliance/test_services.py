@@ -4,8 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import ProtectedError
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -414,5 +413,14 @@ class TestRedaction:
             contact_id=contact.pk, changes=CONSENT, channel="card", actor=sales_rep
         )
 
-        with pytest.raises(ProtectedError):
-            contact.delete()
+        contact_id = contact.pk
+
+        def delete_and_check():
+            with transaction.atomic():
+                contact.delete()
+                connection.check_constraints()
+
+        with pytest.raises(IntegrityError):
+            delete_and_check()
+
+        assert ComplianceChange.objects.filter(contact_id=contact_id).count() == 3
