@@ -1,11 +1,13 @@
 from django.contrib import admin
+from import_export.admin import ImportMixin
 
 from contacts.erasure import ErasureChannel, contacts_erase
+from contacts.importing import ContactResource
 from contacts.models import Contact
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ImportMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "first_name",
@@ -22,6 +24,10 @@ class ContactAdmin(admin.ModelAdmin):
     # A million rows: the admin must not count them on every page.
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at", "compliance_version")
+    resource_classes = [ContactResource]
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.has_perm("contacts.import_contacts")
 
     # Deleting a person is an erasure wherever it starts: the same hooks,
     # suppression hash and accountability record as the People list's Delete.

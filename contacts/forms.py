@@ -1,8 +1,10 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db import models
 from django.forms.models import fields_for_model
+from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact
 from contacts.services import CONTACT_FIELDS
@@ -38,3 +40,32 @@ class ContactForm(forms.Form):
     def add_service_errors(self, error: forms.ValidationError) -> None:
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class ImportUploadForm(forms.Form):
+    """A CSV or XLSX file of contacts, refused above settings.MAX_UPLOAD_BYTES."""
+
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "CSV (UTF-8) or XLSX. Columns: email (required), first_name, "
+            "last_name, company, title, phone_number, website, other, facebook, "
+            "twitter, linkedin."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _(
+                    "This file is larger than %(limit)s MB. Split it into smaller "
+                    "files and import each one."
+                )
+                % {"limit": limit // (1024 * 1024)}
+            )
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        return upload

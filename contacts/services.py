@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from contacts import extensions
+from contacts import extensions, selectors
 from contacts.choices import SourceType
 from contacts.models import Contact
 
@@ -34,6 +34,7 @@ CONTACT_FIELDS = (
 
 DUPLICATE_EMAIL = _("A person with this email already exists.")
 DUPLICATE_SALESFORCE_ID = _("A person with this Salesforce ID already exists.")
+SUPPRESSED_EMAIL = _("This person was erased; they cannot be added again.")
 
 
 @transaction.atomic
@@ -97,6 +98,8 @@ def _validate(contact: Contact) -> None:
     )
     if "email" not in errors and same_email.exists():
         errors["email"] = [DUPLICATE_EMAIL]
+    if "email" not in errors and selectors.is_suppressed(contact.email):
+        errors["email"] = [SUPPRESSED_EMAIL]
     if (
         contact.salesforce_id
         and "salesforce_id" not in errors

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from contacts import bulk
+from contacts import bulk, importing
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +27,20 @@ def bulk_job_run(self, job_id: int) -> None:
     except Exception:
         logger.exception("Bulk job %d failed", job_id)
         bulk.bulk_job_fail(job_id=job_id)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def import_job_run(self, job_id: int) -> None:
+    """Import a previewed file; retry a lost connection, record other failures."""
+    try:
+        importing.import_job_run(job_id=job_id)
+    except (OperationalError, InterfaceError) as error:
+        if self.request.retries >= MAX_RETRIES:
+            logger.exception("Import job %d gave up after retries", job_id)
+            importing.import_job_fail(job_id=job_id)
+            return
+        # Committed chunks stay; the retry skips the rows they imported.
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+    except Exception:
+        logger.exception("Import job %d failed", job_id)
+        importing.import_job_fail(job_id=job_id)

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -9,7 +10,17 @@ from contacts import extensions, selectors, services
 from contacts.bulk import job_message
 from contacts.bulk_delete import BulkDeleteView
 from contacts.erasure import ErasureChannel, contacts_erase
-from contacts.forms import ContactForm
+from contacts.forms import ContactForm, ImportUploadForm
+from contacts.importing import KIND as IMPORT_KIND
+from contacts.importing import (
+    ImportFileError,
+    import_file_discard,
+    import_file_store,
+    import_job_create,
+    import_job_start,
+    import_message,
+    import_preview,
+)
 from contacts.listing import people_listing
 from contacts.models import BulkJob, Contact
 
@@ -63,8 +74,79 @@ def bulk_job(request, job_id: int):
         if request.htmx
         else "contacts/bulk_job.html"
     )
-    outcome = job_message(job) if job.is_finished else ""
+    outcome = ""
+    if job.is_finished:
+        outcome = import_message(job) if job.kind == IMPORT_KIND else job_message(job)
     return render(request, template, {"job": job, "outcome": outcome})
+
+
+IMPORT_PREVIEW_SALT = "contacts.import.preview"
+IMPORT_PREVIEW_MAX_AGE = 24 * 60 * 60
+
+
+@login_required
+@permission_required("contacts.import_contacts", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def people_import(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "contacts/import.html", {"form": form})
+
+    try:
+        name, file_format = import_file_store(upload=form.cleaned_data["file"])
+        summary = import_preview(name=name, file_format=file_format, actor=request.user)
+    except ImportFileError as error:
+        form.add_error("file", str(error))
+        return render(request, "contacts/import.html", {"form": form})
+
+    token = signing.dumps(
+        {
+            "file": name,
+            "format": file_format,
+            "rows": summary.rows,
+            "user": request.user.pk,
+        },
+        salt=IMPORT_PREVIEW_SALT,
+    )
+    return render(
+        request,
+        "contacts/import.html",
+        {"form": ImportUploadForm(), "summary": summary, "token": token},
+    )
+
+
+@login_required
+@permission_required("contacts.import_contacts", raise_exception=True)
+@require_http_methods(["POST"])
+def people_import_confirm(request):
+    try:
+        preview = signing.loads(
+            request.POST.get("token", ""),
+            salt=IMPORT_PREVIEW_SALT,
+            max_age=IMPORT_PREVIEW_MAX_AGE,
+        )
+    except signing.BadSignature:
+        preview = None
+    if not preview or preview.get("user") != request.user.pk:
+        messages.error(request, _("This preview has expired. Upload the file again."))
+        return redirect("contacts:people_import")
+    if request.POST.get("action") == "cancel":
+        import_file_discard(name=preview["file"])
+        messages.info(request, _("Import cancelled."))
+        return redirect("contacts:people")
+
+    job = import_job_create(
+        name=preview["file"],
+        file_format=preview["format"],
+        rows=preview["rows"],
+        actor=request.user,
+    )
+    job = import_job_start(job=job)
+    if not job.is_finished:
+        return redirect("contacts:bulk_job", job.pk)
+    level = messages.SUCCESS if job.state == BulkJob.State.DONE else messages.ERROR
+    messages.add_message(request, level, import_message(job))
+    return redirect("contacts:people")
 
 
 @login_required

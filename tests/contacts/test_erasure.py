@@ -203,3 +203,18 @@ def test_after_deleting_the_email_is_nowhere_in_the_database(
     assert columns_holding("erase.me") == []
     assert columns_holding("erasmus") == []
     assert selectors.is_suppressed(email)
+
+
+def test_a_person_cannot_be_created_again_by_hand_after_erasure(sales_rep):
+    from django.core.exceptions import ValidationError
+
+    from contacts.services import contact_create
+
+    gone = ContactFactory(email="gone@example.com")
+    contacts_erase(contact_ids=[gone.pk], channel="bulk", actor=sales_rep)
+
+    with pytest.raises(ValidationError) as refused:
+        contact_create(fields={"email": "GONE@example.com"}, actor=sales_rep)
+
+    assert "cannot be added again" in str(refused.value.message_dict["email"])
+    assert not Contact.objects.exists()
