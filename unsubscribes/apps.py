@@ -27,4 +27,13 @@ class UnsubscribesConfig(AppConfig):
                 permission="unsubscribes.view_subscriptionchange",
             )
         )
+        register_person_panel(
+            PersonPanel(
+                key="sent_emails",
+                template="unsubscribes/partials/sent_emails_panel.html",
+                order=35,
+                context=panels.sent_emails_panel_context,
+                permission="unsubscribes.send_email",
+            )
+        )
         bulk.register()

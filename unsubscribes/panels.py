@@ -19,3 +19,7 @@ def subscription_panel_context(
         "can_resubscribe": user.has_perm("unsubscribes.resubscribe_contact"),
         "can_download_evidence": user.has_perm("unsubscribes.download_evidence"),
     }
+
+
+def sent_emails_panel_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
+    return {"sent_emails": selectors.sent_emails(contact_id=contact.pk)}

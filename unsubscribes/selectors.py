@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Max, QuerySet
 
 from unsubscribes.choices import Action
-from unsubscribes.models import SubscriptionChange
+from unsubscribes.models import SentEmail, SubscriptionChange
 
 
 def subscription_history(*, contact_id: int) -> QuerySet[SubscriptionChange]:
@@ -20,3 +20,12 @@ def latest_unsubscribe_at(*, contact_id: int) -> datetime | None:
     return SubscriptionChange.objects.filter(
         contact_id=contact_id, action=Action.UNSUBSCRIBE
     ).aggregate(latest=Max("changed_at"))["latest"]
+
+
+def sent_emails(*, contact_id: int, limit: int = 20) -> list[SentEmail]:
+    """Return the latest emails sent to one contact, newest first."""
+    return list(
+        SentEmail.objects.filter(contact_id=contact_id).order_by("-sent_at", "-id")[
+            :limit
+        ]
+    )

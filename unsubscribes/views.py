@@ -57,9 +57,12 @@ def send_email(request: HttpRequest, contact_id: int) -> HttpResponse:
             )
         except mail.EmailRefused as refused:
             form.add_error(None, str(refused))
-        except (smtplib.SMTPException, OSError):
-            logger.exception(
-                "Email to contact %s failed at the mail server", contact.pk
+        except (smtplib.SMTPException, OSError) as error:
+            # Only the error's type: smtplib puts the addresses in its messages.
+            logger.warning(
+                "Email to contact %s failed at the mail server: %s",
+                contact.pk,
+                type(error).__name__,
             )
             form.add_error(
                 None, _("Not sent: the mail server did not answer. Try again later.")

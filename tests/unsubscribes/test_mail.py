@@ -213,7 +213,7 @@ def test_a_subject_on_two_lines_is_a_field_error(rep_client):
 
 
 def test_a_mail_server_that_does_not_answer_is_a_message_not_a_500(
-    rep_client, settings
+    rep_client, settings, caplog
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9
@@ -225,6 +225,8 @@ def test_a_mail_server_that_does_not_answer_is_a_message_not_a_500(
     assert response.status_code == 200
     assert "mail server did not answer" in response.content.decode()
     assert not SentEmail.objects.exists()
+    assert any("failed at the mail server" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if contact.email in r.getMessage()]
 
 
 def test_people_without_the_permission_cannot_send(outsider_client):
@@ -242,3 +244,16 @@ def test_person_details_offers_send_email_to_sales_reps(rep_client):
     html = rep_client.get(contact.get_absolute_url()).content.decode()
 
     assert reverse("unsubscribes:send_email", args=[contact.pk]) in html
+
+
+def test_person_details_lists_the_emails_sent_newest_first(rep_client):
+    contact = _reachable()
+    for subject in ("First offer", "Second offer"):
+        mail.email_send(
+            contact_id=contact.pk, subject=subject, body="Hi", sender_name="job"
+        )
+
+    html = rep_client.get(contact.get_absolute_url()).content.decode()
+
+    assert "Sent emails" in html
+    assert html.index("Second offer") < html.index("First offer")

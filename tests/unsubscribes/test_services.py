@@ -6,7 +6,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models.deletion import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
-from contacts.extensions import CONTACTS_ERASING, run_hooks
+from contacts.erasure import contacts_erase
 from contacts.models import Contact
 from tests.factories import ContactFactory
 from tests.unsubscribes.factories import SentEmailFactory, SubscriptionChangeFactory
@@ -192,9 +192,8 @@ def test_erasure_unlinks_and_redacts_history_and_forgets_sent_emails(
     stored = change.evidence_file.name
     assert private_storage.exists(stored)
 
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        run_hooks(CONTACTS_ERASING, contact_ids=[contact.pk])
-        Contact.objects.filter(pk=contact.pk).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        contacts_erase(contact_ids=[contact.pk], channel="person", actor_name="rep")
 
     change.refresh_from_db()
     assert change.contact_id is None
