@@ -19,12 +19,14 @@ class SubscriptionChange(models.Model):
     A resubscribe carries the proof of new consent the Admin gave.
     """
 
-    # PROTECT: a contact with history leaves only through erasure, whose
-    # redaction unlinks its rows first; any other delete is refused.
+    # DO_NOTHING: a contact leaves only through erasure, whose redaction hook
+    # unlinks these rows first (Django's cascade would try to UPDATE or DELETE
+    # them, which the trigger refuses). A delete that skips erasure fails on
+    # the foreign key instead of orphaning the evidence.
     contact = models.ForeignKey(
         Contact,
         null=True,
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         related_name="subscription_changes",
         verbose_name=_("contact"),
         # The composite index below starts with contact_id and serves lookups.
@@ -83,9 +85,11 @@ class SubscriptionChange(models.Model):
 class SentEmail(models.Model):
     """One email the app sent to one contact (never its body)."""
 
+    # DO_NOTHING: erasure's hook deletes these first; a cascade would make the
+    # admin's delete confirmation ask for a delete permission nobody holds.
     contact = models.ForeignKey(
         Contact,
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         related_name="sent_emails",
         verbose_name=_("recipient"),
         db_index=False,

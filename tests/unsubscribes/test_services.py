@@ -2,9 +2,9 @@
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, connection, transaction
-from django.db.models.deletion import ProtectedError
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from contacts.erasure import contacts_erase
 from contacts.models import Contact
@@ -167,11 +167,33 @@ def test_the_history_refuses_update_and_delete_on_postgresql(postgres):
     assert change.channel == Channel.USER
 
 
-def test_a_contact_with_history_cannot_be_deleted_outside_erasure():
+def test_a_contact_with_history_cannot_be_deleted_outside_erasure(postgres):
     change = SubscriptionChangeFactory()
 
-    with pytest.raises(ProtectedError):
-        change.contact.delete()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Contact.objects.filter(pk=change.contact_id).delete()
+
+    assert Contact.objects.filter(pk=change.contact_id).exists()
+
+
+def test_an_admin_deleting_a_contact_erases_it_and_keeps_its_history_unlinked(
+    admin_client,
+):
+    change = SubscriptionChangeFactory()
+    SentEmailFactory(contact=change.contact)
+    url = reverse("admin:contacts_contact_delete", args=[change.contact_id])
+
+    confirmation = admin_client.get(url)
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert "Cannot delete" not in confirmation.content.decode()
+    assert response.status_code == 302
+    assert not Contact.objects.filter(pk=change.contact_id).exists()
+    change.refresh_from_db()
+    assert change.contact_id is None
+    assert not SentEmail.objects.exists()
 
 
 def test_erasure_unlinks_and_redacts_history_and_forgets_sent_emails(
