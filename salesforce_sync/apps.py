@@ -1,6 +1,23 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SalesforceSyncConfig(AppConfig):
     name = "salesforce_sync"
-    verbose_name = "Salesforce sync"
+    verbose_name = _("Salesforce sync")
+
+    def ready(self) -> None:
+        from contacts.extensions import PersonPanel, register_person_panel
+        from salesforce_sync import checks, panels, services  # noqa: F401
+        from unsubscribes.extensions import register_subscription_listener
+
+        register_subscription_listener(services.outbox_record)
+        register_person_panel(
+            PersonPanel(
+                key="salesforce_sync",
+                template="salesforce_sync/partials/person_panel.html",
+                order=60,
+                context=panels.person_panel_context,
+                permission="contacts.view_contact",
+            )
+        )

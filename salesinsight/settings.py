@@ -274,6 +274,23 @@ SALESFORCE_CREATE_UNKNOWN_CONTACTS = _read(
     "SALESFORCE_CREATE_UNKNOWN_CONTACTS", _strict_bool, False
 )
 SALESFORCE_CA_BUNDLE = _read("SALESFORCE_CA_BUNDLE", env.str, "")
+# Each request is tried this many times on 5xx, timeouts and resets, backing
+# off exponentially from the base; a run that still fails is retried by Celery
+# from SALESFORCE_TASK_RETRY_SECONDS, capped well under the visibility timeout.
+SALESFORCE_RETRY_ATTEMPTS = _read("SALESFORCE_RETRY_ATTEMPTS", env.int, 3)
+SALESFORCE_RETRY_BASE_SECONDS = _read("SALESFORCE_RETRY_BASE_SECONDS", env.float, 1.0)
+SALESFORCE_TASK_RETRY_SECONDS = _read("SALESFORCE_TASK_RETRY_SECONDS", env.int, 60)
+# After 403 REQUEST_LIMIT_EXCEEDED nothing talks to Salesforce for this long.
+SALESFORCE_LIMIT_PAUSE_MINUTES = _read("SALESFORCE_LIMIT_PAUSE_MINUTES", env.int, 60)
+CELERY_BEAT_SCHEDULE["salesforce-sync"] = {
+    "task": "salesforce_sync.sync",
+    "schedule": SALESFORCE_SYNC_MINUTES * 60,
+}
+# The sweep pushes what the on-commit relay could not queue (Redis was down).
+CELERY_BEAT_SCHEDULE["salesforce-outbox-sweep"] = {
+    "task": "salesforce_sync.relay_outbox",
+    "schedule": 60,
+}
 
 # Security headers. Everything below is on whenever DEBUG is off; a deployment
 # behind a TLS-terminating proxy declares it with SECURE_PROXY_SSL_HEADER.

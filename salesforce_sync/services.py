@@ -1,0 +1,255 @@
+"""Every write of the Salesforce sync: outbox rows, runs and the sync state."""
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from salesforce_sync.client import (
+    PermanentError,
+    RequestLimitExceeded,
+    SalesforceClient,
+    SyncError,
+    TransientError,
+    is_configured,
+)
+from salesforce_sync.models import (
+    ConnectionState,
+    OutboxEntry,
+    OutboxReason,
+    OutboxStatus,
+    RunStatus,
+    RunTrigger,
+    SyncRun,
+    SyncState,
+)
+from salesforce_sync.pull import pull_changes
+from salesforce_sync.push import push_pending
+from unsubscribes.choices import Action, Channel
+
+logger = logging.getLogger(__name__)
+
+# Any constant unique to this lock; PostgreSQL advisory locks are keyed by it.
+_ADVISORY_LOCK_KEY = 0x5F_5359_4E43
+_CACHE_LOCK_KEY = "salesforce_sync:run-lock"
+_CACHE_LOCK_SECONDS = 60 * 30
+# Set while a relay task is queued, so a burst of unsubscribes queues one.
+RELAY_QUEUED_KEY = "salesforce_sync:relay-queued"
+_RELAY_DELAY_SECONDS = 2
+
+
+def outbox_record(*, contact_ids: Sequence[int], action: str, channel: str) -> None:
+    """Queue subscription changes for Salesforce, inside their own transaction.
+
+    The unsubscribes app calls this listener in the transaction that records
+    the change, so the row commits exactly when the change does. Unsubscribes
+    that came from Salesforce are not sent back to it.
+    """
+    if action == Action.UNSUBSCRIBE and channel == Channel.SALESFORCE_SYNC:
+        return
+    if not is_configured():
+        # The first pull after credentials are set pushes back every local
+        # opt-out its records disagree with, so nothing is owed meanwhile.
+        return
+    reason = (
+        OutboxReason.RESUBSCRIBE
+        if action == Action.RESUBSCRIBE
+        else OutboxReason.UNSUBSCRIBE
+    )
+    OutboxEntry.objects.bulk_create(
+        [
+            OutboxEntry(contact_id=contact_id, reason=reason, channel=channel)
+            for contact_id in contact_ids
+        ],
+        batch_size=1000,
+    )
+    transaction.on_commit(relay_enqueue)
+
+
+def relay_enqueue() -> None:
+    """Queue the outbox relay; never fail the caller if the broker is down."""
+    from salesforce_sync.tasks import relay_outbox
+
+    try:
+        if cache.add(RELAY_QUEUED_KEY, True, timeout=30):
+            relay_outbox.apply_async(countdown=_RELAY_DELAY_SECONDS, retry=False)
+    except Exception:
+        # The change and its outbox row are committed; the periodic sweep
+        # pushes it once Redis is back.
+        logger.warning("Could not queue the Salesforce relay; the sweep will push")
+        cache_forget_relay()
+
+
+def cache_forget_relay() -> None:
+    """Let the next change queue a relay again."""
+    try:
+        cache.delete(RELAY_QUEUED_KEY)
+    except Exception:
+        logger.warning("Could not reach the cache to clear the relay flag")
+
+
+@contextmanager
+def _run_lock() -> Iterator[bool]:
+    """Hold the one-run-at-a-time lock if it is free; yield whether it is held.
+
+    On PostgreSQL an advisory lock: it belongs to the database session, so a
+    worker that dies (even by kill -9) releases it with its connection.
+    Elsewhere (SQLite on a laptop) a cache entry that expires.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
+            held = cursor.fetchone()[0]
+        try:
+            yield held
+        finally:
+            if held:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(%s)", [_ADVISORY_LOCK_KEY]
+                    )
+        return
+    held = cache.add(_CACHE_LOCK_KEY, True, timeout=_CACHE_LOCK_SECONDS)
+    try:
+        yield held
+    finally:
+        if held:
+            cache.delete(_CACHE_LOCK_KEY)
+
+
+def sync_state() -> SyncState:
+    """Return the single sync state row, creating it on first use."""
+    state, _ = SyncState.objects.get_or_create(pk=1)
+    return state
+
+
+def sync_run(*, trigger: str = RunTrigger.SCHEDULE) -> SyncRun | None:
+    """Run one sync: pull (unless only relaying the outbox), then push.
+
+    Return the recorded run, or None when there was nothing to do: the sync is
+    off, another run holds the lock, Salesforce asked us to wait, or a relay
+    found no pending row. TransientError propagates after the run is recorded
+    as failed, for the task to retry.
+    """
+    if not is_configured():
+        logger.info("Salesforce sync is off: no credentials")
+        return None
+    with _run_lock() as held:
+        if not held:
+            logger.info("Salesforce sync skipped: another run is in progress")
+            return None
+        return _locked_run(trigger)
+
+
+def _locked_run(trigger: str) -> SyncRun | None:
+    state = sync_state()
+    now = timezone.now()
+    if state.paused_until and state.paused_until > now:
+        logger.info(
+            "Salesforce sync paused by the API limit until %s", state.paused_until
+        )
+        return None
+    relay_only = trigger == RunTrigger.RELAY
+    if relay_only:
+        cache_forget_relay()
+        if not OutboxEntry.objects.filter(status=OutboxStatus.PENDING).exists():
+            return None
+
+    run = SyncRun.objects.create(trigger=trigger, started_at=now)
+    client = SalesforceClient()
+    try:
+        if not relay_only:
+            pull_changes(client, run, state)
+        push_pending(client, run)
+    except RequestLimitExceeded as error:
+        pause = timedelta(minutes=settings.SALESFORCE_LIMIT_PAUSE_MINUTES)
+        _finish(run, client, RunStatus.DEFERRED, error)
+        _set_connection(
+            state, ConnectionState.RATE_LIMITED, error, paused_until=now + pause
+        )
+        logger.warning("Salesforce API limit reached: sync paused for %s", pause)
+        return run
+    except PermanentError as error:
+        _finish(run, client, RunStatus.FAILED, error)
+        _set_connection(state, ConnectionState.REFUSED, error)
+        logger.warning("Salesforce refused the sync: %s", error.code)
+        return run
+    except TransientError as error:
+        _finish(run, client, RunStatus.FAILED, error)
+        _set_connection(state, ConnectionState.UNREACHABLE, error)
+        raise
+    except Exception as error:
+        _finish(run, client, RunStatus.FAILED, SyncError("INTERNAL_ERROR"))
+        logger.exception("Salesforce sync run %s crashed", run.pk)
+        raise error
+    _finish(run, client, RunStatus.SUCCEEDED, None)
+    _set_connection(state, ConnectionState.CONNECTED, None)
+    logger.info(
+        "Salesforce sync run %s: pulled %s, received %s, pushed %s, failed %s",
+        run.pk,
+        run.pulled,
+        run.received,
+        run.pushed,
+        run.failed,
+    )
+    return run
+
+
+def _finish(
+    run: SyncRun, client: SalesforceClient, status: str, error: SyncError | None
+) -> None:
+    run.status = status
+    run.finished_at = timezone.now()
+    run.requests = client.requests_made
+    run.api_usage = client.api_usage
+    run.api_limit = client.api_limit
+    run.error_code = error.code[:64] if error else ""
+    run.error_message = error.message[:500] if error else ""
+    run.save()
+
+
+def _set_connection(
+    state: SyncState,
+    connection_state: str,
+    error: SyncError | None,
+    paused_until=None,
+) -> None:
+    state.connection = connection_state
+    state.connection_checked_at = timezone.now()
+    state.error_code = error.code[:64] if error else ""
+    state.error_message = error.message[:500] if error else ""
+    state.paused_until = paused_until
+    state.save(
+        update_fields=[
+            "connection",
+            "connection_checked_at",
+            "error_code",
+            "error_message",
+            "paused_until",
+        ]
+    )
+
+
+def sync_give_up(*, error: SyncError, attempts: int) -> None:
+    """Record that retries are spent; the next scheduled run starts afresh."""
+    state = sync_state()
+    message = f"Gave up after {attempts} attempts: {error.code}"
+    _set_connection(state, ConnectionState.UNREACHABLE, SyncError(error.code, message))
+    logger.error("Salesforce sync gave up after %s attempts (%s)", attempts, error.code)
+
+
+def sync_request() -> bool:
+    """Queue a full sync for a person who asked; return whether it was queued."""
+    from salesforce_sync.tasks import sync
+
+    try:
+        sync.apply_async(kwargs={"trigger": RunTrigger.MANUAL}, retry=False)
+    except Exception:
+        logger.warning("Could not queue a manual Salesforce sync")
+        return False
+    return True
