@@ -30,6 +30,9 @@ def unsubscribe(contacts, channel: str = Channel.USER) -> int:
 
 def opted_out(standin, contacts) -> list[bool]:
     """Return each contact's opt-out value as the stand-in holds it."""
-    return [
-        standin.store.get(c.salesforce_id)["HasOptedOutOfEmail"] for c in contacts
-    ]
+    return [standin.store.get(c.salesforce_id)["HasOptedOutOfEmail"] for c in contacts]
+
+
+def forget_requests(standin) -> None:
+    """Zero the stand-in's request counts and log, keeping its records."""
+    standin.api.reset()
