@@ -40,14 +40,24 @@ def _run(task, trigger: str) -> None:
         raise task.retry(countdown=retry_countdown(task.request.retries)) from error
 
 
-@shared_task(bind=True, name="salesforce_sync.sync", acks_late=True, ignore_result=True)
+@shared_task(
+    bind=True,
+    name="salesforce_sync.sync",
+    acks_late=True,
+    ignore_result=True,
+    max_retries=MAX_RETRIES,
+)
 def sync(self, trigger: str = RunTrigger.SCHEDULE) -> None:
     """Pull from Salesforce, then push the outbox (beat and "Sync now")."""
     _run(self, trigger)
 
 
 @shared_task(
-    bind=True, name="salesforce_sync.relay_outbox", acks_late=True, ignore_result=True
+    bind=True,
+    name="salesforce_sync.relay_outbox",
+    acks_late=True,
+    ignore_result=True,
+    max_retries=MAX_RETRIES,
 )
 def relay_outbox(self) -> None:
     """Push pending outbox rows (queued on commit, and the periodic sweep)."""

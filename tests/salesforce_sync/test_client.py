@@ -21,7 +21,7 @@ def test_username_password_and_security_token_log_in_over_soap(salesforce):
     client = SalesforceClient()
 
     assert limits(client)["DailyApiRequests"]["Max"] == 15000
-    assert [r.path for r in salesforce.requests][0] == "/services/Soap/u/59.0"
+    assert salesforce.requests[0].path == "/services/Soap/u/59.0"
     assert client.requests_made == 2
 
 
@@ -45,7 +45,9 @@ def test_oauth_client_credentials_flow(salesforce, settings):
     assert salesforce.counts == {"login": 1, "limits": 1}
 
 
-def test_a_jwt_login_goes_to_the_token_url_and_a_refusal_is_final(salesforce, settings, tmp_path):
+def test_a_jwt_login_goes_to_the_token_url_and_a_refusal_is_final(
+    salesforce, settings, tmp_path
+):
     key = tmp_path / "server.key"
     key.write_bytes(
         rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(

@@ -1,0 +1,122 @@
+"""Tasks on a real Celery worker over Redis, talking to the stand-in over HTTPS."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from salesforce_sync import tasks
+from salesforce_sync.models import (
+    ConnectionState,
+    OutboxEntry,
+    OutboxStatus,
+    RunStatus,
+    RunTrigger,
+    SyncRun,
+    SyncState,
+)
+from salesforce_sync.services import sync_run
+from tests.salesforce_sync.factories import linked_contacts, opted_out, unsubscribe
+from unsubscribes.choices import Channel
+from unsubscribes.services import contact_unsubscribe
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def test_an_unsubscribe_reaches_salesforce_through_the_worker(
+    salesforce, celery_worker
+):
+    (contact,) = linked_contacts(salesforce, 1)
+
+    contact_unsubscribe(contact_id=contact.pk, channel=Channel.USER, actor_name="Sam")
+
+    wait_for(lambda: opted_out(salesforce, [contact]) == [True])
+    wait_for(lambda: SyncRun.objects.filter(finished_at__isnull=False).exists())
+    run = SyncRun.objects.get()
+    assert (run.trigger, run.status, run.pushed) == (
+        RunTrigger.RELAY,
+        RunStatus.SUCCEEDED,
+        1,
+    )
+    assert OutboxEntry.objects.get().status == OutboxStatus.SENT
+
+
+def test_the_scheduled_task_pulls_and_pushes(salesforce, celery_worker):
+    contacts = linked_contacts(salesforce, 2)
+    salesforce.store.apply_update(
+        contacts[0].salesforce_id, {"HasOptedOutOfEmail": True}
+    )
+
+    tasks.sync.delay()
+
+    wait_for(lambda: SyncRun.objects.filter(finished_at__isnull=False).exists())
+    contacts[0].refresh_from_db()
+    assert contacts[0].is_unsubscribed is True
+    assert SyncRun.objects.get().received == 1
+
+
+def test_a_run_that_keeps_failing_is_retried_then_recorded(
+    salesforce, settings, celery_worker
+):
+    settings.SALESFORCE_TASK_RETRY_SECONDS = 0
+    settings.SALESFORCE_RETRY_ATTEMPTS = 1
+    contacts = linked_contacts(salesforce, 2)
+    unsubscribe(contacts)
+    salesforce.faults.server_error(503, times=100, kind="collections_patch")
+
+    tasks.relay_outbox.delay()
+
+    expected = tasks.MAX_RETRIES + 1
+    wait_for(
+        lambda: SyncState.objects.filter(error_message__startswith="Gave up").exists(),
+        timeout=60,
+    )
+    state = SyncState.objects.get()
+    assert state.connection == ConnectionState.UNREACHABLE
+    assert state.error_message == f"Gave up after {expected} attempts: HTTP_503"
+    runs = SyncRun.objects.all()
+    # The relay queued on commit may add one more run of its own.
+    assert runs.count() >= expected
+    assert {r.status for r in runs} == {RunStatus.FAILED}
+    assert OutboxEntry.objects.filter(status=OutboxStatus.PENDING).count() == 2
+
+    salesforce.faults.clear()
+    tasks.relay_outbox.delay()
+    wait_for(lambda: all(opted_out(salesforce, contacts)))
+
+
+def test_overlapping_triggers_run_once(salesforce):
+    contacts = linked_contacts(salesforce, 3)
+    unsubscribe(contacts)
+    # The first run sits in its pull while a second trigger arrives.
+    salesforce.faults.slow(1.5, kind="query")
+    results = {}
+
+    def first_run():
+        try:
+            results["first"] = sync_run(trigger=RunTrigger.SCHEDULE)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    wait_for(lambda: salesforce.counts["query"] >= 1)
+
+    results["second"] = sync_run(trigger=RunTrigger.MANUAL)
+    results["relay"] = sync_run(trigger=RunTrigger.RELAY)
+    thread.join(timeout=30)
+
+    assert results["second"] is None
+    assert results["relay"] is None
+    assert results["first"].status == RunStatus.SUCCEEDED
+    assert SyncRun.objects.count() == 1
+    assert salesforce.counts["collections_patch"] == 1
+    assert all(opted_out(salesforce, contacts))
