@@ -202,6 +202,7 @@ def _drop_superseded_resubscribes(
         contacts_bulk_unsubscribe(
             contacts=Contact.objects.filter(pk__in=[t.contact_id for t in newer]),
             channel=Channel.SALESFORCE_SYNC,
+            actor=None,
             actor_name=records.ACTOR_NAME,
         )
         OutboxEntry.objects.filter(id__in=_row_ids(newer)).update(

@@ -129,3 +129,59 @@ def test_more_than_the_bulk_threshold_goes_through_bulk_api(salesforce, settings
     assert OutboxEntry.objects.get(contact=contacts[0]).error_code == (
         "ENTITY_IS_DELETED"
     )
+
+
+def test_a_resubscribe_with_proof_pushes_opt_out_false(salesforce, admin_user):
+    (contact,) = linked_contacts(salesforce, 1)
+    unsubscribe([contact])
+    sync_run(trigger=RunTrigger.RELAY)
+    assert opted_out(salesforce, [contact]) == [True]
+
+    resubscribe(contact, admin_user)
+    run = sync_run(trigger=RunTrigger.RELAY)
+
+    assert opted_out(salesforce, [contact]) == [False]
+    assert run.pushed == 1
+    latest = OutboxEntry.objects.latest("id")
+    assert (latest.reason, latest.status, latest.opted_out) == (
+        "resubscribe",
+        OutboxStatus.SENT,
+        False,
+    )
+
+
+def test_a_resubscribe_never_overwrites_a_later_salesforce_opt_out(
+    salesforce, admin_user
+):
+    (contact,) = linked_contacts(salesforce, 1)
+    unsubscribe([contact])
+    sync_run(trigger=RunTrigger.RELAY)
+    resubscribe(contact, admin_user)
+    # Someone opts the person out in Salesforce before the relay runs.
+    salesforce.store.apply_update(contact.salesforce_id, {"HasOptedOutOfEmail": False})
+    salesforce.store.apply_update(contact.salesforce_id, {"HasOptedOutOfEmail": True})
+
+    sync_run(trigger=RunTrigger.RELAY)
+
+    contact.refresh_from_db()
+    assert contact.is_unsubscribed is True
+    assert opted_out(salesforce, [contact]) == [True]
+    assert OutboxEntry.objects.latest("id").status == OutboxStatus.SUPERSEDED
+    assert contact.subscription_changes.latest("id").channel == "salesforce_sync"
+
+
+def resubscribe(contact, admin_user):
+    from django.utils import timezone
+
+    from unsubscribes.services import ConsentProof, contact_resubscribe
+
+    contact_resubscribe(
+        contact_id=contact.pk,
+        actor=admin_user,
+        proof=ConsentProof(
+            consent_date=timezone.localdate(),
+            processing_purpose="Newsletter",
+            consent_obtained="Signed form",
+            evidence_note="Form 12",
+        ),
+    )
