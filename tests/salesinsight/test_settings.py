@@ -16,7 +16,11 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "SALESFORCE_"))
+    }
     for name in (
         "DEBUG",
         "SECRET_KEY",
@@ -70,8 +74,31 @@ def test_debug_off_without_a_secret_key_is_refused():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+# A production deployment keeps Salesforce in step (salesforce_sync).
+SALESFORCE_ENV = {
+    "SALESFORCE_USERNAME": "sync@example.com",
+    "SALESFORCE_PASSWORD": "a-password",
+    "SALESFORCE_SECURITY_TOKEN": "a-token",
+}
+
+
 def test_production_settings_pass_the_deploy_check_with_no_warning():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION_ENV,
+        **SALESFORCE_ENV,
+    )
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_the_deploy_check_says_the_salesforce_sync_is_off_without_failing():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert "salesforce_sync.I001" in result.stderr
+    assert "Salesforce sync is off" in result.stderr
