@@ -322,7 +322,8 @@ class SalesforceClient:
                         code, f"no answer after {attempt} attempts"
                     ) from error
                 delay = self.backoff_seconds * 2 ** (attempt - 1)
-                delay += random.uniform(0, delay)  # noqa: S311  # nosec B311: jitter
+                # Jitter spreads retries out; it needs no cryptographic randomness.
+                delay += random.uniform(0, delay)  # noqa: S311 # nosec B311
                 logger.warning(
                     "Salesforce request failed (%s), attempt %s; retrying in %.1fs",
                     code,

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
+from simple_salesforce import format_soql
 
 from contacts import extensions
 from contacts.choices import SourceType
@@ -60,7 +61,7 @@ def pull_changes(client: SalesforceClient, run: SyncRun, state: SyncState) -> No
         names = ", ".join(
             ("Id", "Email", opt_out_field, "SystemModstamp", *_EXTRA_FIELDS[sobject])
         )
-        soql = f"SELECT {names} FROM {sobject}"  # noqa: S608  # nosec B608: names are checked
+        soql = format_soql("SELECT {:literal} FROM {:literal}", names, sobject)
         watermark = state.watermark(sobject)
         if watermark is not None:
             since = records.soql_datetime(watermark - records.OVERLAP)

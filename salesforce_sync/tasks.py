@@ -27,7 +27,8 @@ def retry_countdown(retries: int) -> float:
     base = min(
         settings.SALESFORCE_TASK_RETRY_SECONDS * 2**retries, MAX_COUNTDOWN_SECONDS
     )
-    return base / 2 + random.uniform(0, base / 2)  # noqa: S311  # nosec B311: jitter
+    # Jitter spreads retries out; it needs no cryptographic randomness.
+    return base / 2 + random.uniform(0, base / 2)  # noqa: S311 # nosec B311
 
 
 def _run(task, trigger: str) -> None:
