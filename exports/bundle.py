@@ -107,6 +107,26 @@ SECTIONS: tuple[Section, ...] = (
         not_exported={**_NOT_THE_PERSON, "sender": _STAFF_ACCOUNT},
     ),
     Section(
+        name="salesforce-sync",
+        model="salesforce_sync.OutboxEntry",
+        contact_field="contact",
+        fields=(
+            "created_at",
+            "reason",
+            "status",
+            "processed_at",
+            "opted_out",
+            "error_code",
+            "error_message",
+        ),
+        order_by=("created_at", "id"),
+        not_exported={
+            **_NOT_THE_PERSON,
+            "channel": "the unsubscribe history names the channel of each change",
+            "attempts": "an internal retry counter",
+        },
+    ),
+    Section(
         name="export-history",
         model="exports.ExportRecord",
         contact_field="contact",

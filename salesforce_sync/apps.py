@@ -7,11 +7,17 @@ class SalesforceSyncConfig(AppConfig):
     verbose_name = _("Salesforce sync")
 
     def ready(self) -> None:
-        from contacts.extensions import PersonPanel, register_person_panel
+        from contacts.extensions import (
+            CONTACTS_ERASING,
+            PersonPanel,
+            register_hook,
+            register_person_panel,
+        )
         from salesforce_sync import checks, panels, services  # noqa: F401
         from unsubscribes.extensions import register_subscription_listener
 
         register_subscription_listener(services.outbox_record)
+        register_hook(CONTACTS_ERASING, "salesforce_sync", services.outbox_forget)
         register_person_panel(
             PersonPanel(
                 key="salesforce_sync",

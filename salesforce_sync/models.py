@@ -43,7 +43,6 @@ class OutboxEntry(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     opted_out = models.BooleanField(_("opted out in Salesforce"), null=True)
-    salesforce_id = models.CharField(_("Salesforce ID"), max_length=18, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error_code = models.CharField(_("error code"), max_length=64, blank=True)
     error_message = models.CharField(_("error"), max_length=500, blank=True)

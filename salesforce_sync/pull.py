@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 from simple_salesforce import format_soql
@@ -23,6 +25,8 @@ from simple_salesforce import format_soql
 from contacts import extensions
 from contacts.choices import SourceType
 from contacts.models import Contact
+from contacts.selectors import suppressed_hashes
+from contacts.suppression import email_hash
 from salesforce_sync import records
 from salesforce_sync.client import SalesforceClient
 from salesforce_sync.models import (
@@ -205,8 +209,15 @@ def _queue_push_back(contact_ids: set[int]) -> None:
 
 
 def _create_unknown(sobject: str, changes: list[Change]) -> int:
-    """Create contacts for records no local contact matches; return opt-outs."""
-    by_email = {c.email: c for c in changes if c.email}
+    """Create contacts for records no local contact matches; return opt-outs.
+
+    Erased people stay erased: an email on the suppression list is skipped.
+    """
+    by_email = {c.email: c for c in changes if _is_email(c.email)}
+    suppressed = suppressed_hashes(by_email)
+    by_email = {e: c for e, c in by_email.items() if email_hash(e) not in suppressed}
+    if not by_email:
+        return 0
     contacts = [
         Contact(
             email=change.email,
@@ -235,3 +246,11 @@ def _create_unknown(sobject: str, changes: list[Change]) -> int:
         actor=None,
         actor_name=records.ACTOR_NAME,
     )
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True

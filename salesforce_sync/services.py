@@ -71,6 +71,14 @@ def outbox_record(*, contact_ids: Sequence[int], action: str, channel: str) -> N
     transaction.on_commit(relay_enqueue)
 
 
+def outbox_forget(*, contact_ids: Sequence[int], **kwargs) -> None:
+    """Delete the outbox rows of contacts being erased (an erasure hook)."""
+    deleted, _ = OutboxEntry.objects.filter(contact_id__in=list(contact_ids)).delete()
+    logger.info(
+        "Deleted %s outbox rows of %s erased contacts", deleted, len(contact_ids)
+    )
+
+
 def relay_enqueue() -> None:
     """Queue the outbox relay; never fail the caller if the broker is down."""
     from salesforce_sync.tasks import relay_outbox
@@ -155,10 +163,11 @@ def _locked_run(trigger: str) -> SyncRun | None:
         )
         return None
     relay_only = trigger == RunTrigger.RELAY
-    if relay_only:
-        cache_forget_relay()
-        if not OutboxEntry.objects.filter(status=OutboxStatus.PENDING).exists():
-            return None
+    if (
+        relay_only
+        and not OutboxEntry.objects.filter(status=OutboxStatus.PENDING).exists()
+    ):
+        return None
 
     run = SyncRun.objects.create(trigger=trigger, started_at=now)
     client = SalesforceClient()

@@ -62,4 +62,7 @@ def sync(self, trigger: str = RunTrigger.SCHEDULE) -> None:
 )
 def relay_outbox(self) -> None:
     """Push pending outbox rows (queued on commit, and the periodic sweep)."""
+    # Changes committed from now on queue a relay of their own, even if this
+    # one finds the lock taken and leaves their rows to the sweep.
+    services.cache_forget_relay()
     _run(self, RunTrigger.RELAY)

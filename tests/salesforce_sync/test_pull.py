@@ -164,3 +164,33 @@ def test_unknown_records_are_left_alone_by_default(salesforce):
     sync_run(trigger=RunTrigger.SCHEDULE)
 
     assert not Contact.objects.exists()
+
+
+def test_erased_people_are_not_created_again(salesforce, settings):
+    from contacts.erasure import ErasureChannel, contacts_erase
+
+    settings.SALESFORCE_CREATE_UNKNOWN_CONTACTS = True
+    erased = ContactFactory(email="erased@example.com")
+    contacts_erase(
+        contact_ids=[erased.pk], channel=ErasureChannel.PERSON, actor_name="Ada"
+    )
+    salesforce.store.add_contact(Email="Erased@Example.com", LastName="Gone")
+    salesforce.store.add_contact(Email="not-an-email", LastName="Broken")
+
+    sync_run()
+
+    assert not Contact.objects.exists()
+
+
+def test_erasing_a_contact_removes_its_outbox_rows(salesforce):
+    from contacts.erasure import ErasureChannel, contacts_erase
+
+    (contact,) = linked_contacts(salesforce, 1)
+    unsubscribe([contact])
+    assert OutboxEntry.objects.filter(contact=contact).exists()
+
+    contacts_erase(
+        contact_ids=[contact.pk], channel=ErasureChannel.PERSON, actor_name="Ada"
+    )
+
+    assert not OutboxEntry.objects.exists()
