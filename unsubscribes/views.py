@@ -151,11 +151,13 @@ def public_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if getattr(request, "limited", False):
         return render(request, "unsubscribes/too_many_requests.html", status=429)
     contact_id = tokens.contact_id_from_token(token)
-    if contact_id is None or not Contact.objects.filter(pk=contact_id).exists():
+    if contact_id is None:
         raise Http404
 
     # GET and HEAD change nothing: mail scanners fetch every link they see.
     if request.method != "POST":
+        if not Contact.objects.filter(pk=contact_id).exists():
+            raise Http404
         return render(request, "unsubscribes/confirm.html", {"token": token})
 
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"
@@ -166,6 +168,7 @@ def public_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             actor_name=RECIPIENT,
         )
     except Contact.DoesNotExist:
-        # Erased between the check above and the lock.
+        # The service's row lock is the existence check: an erased contact's
+        # token gets the same 404 as a forged one.
         raise Http404 from None
     return render(request, "unsubscribes/done.html")

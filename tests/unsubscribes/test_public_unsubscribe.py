@@ -81,6 +81,32 @@ def test_a_one_click_post_as_form_data_unsubscribes(mail_client, contact):
     assert SubscriptionChange.objects.get(contact=contact).channel == Channel.ONE_CLICK
 
 
+def test_a_one_click_post_costs_a_lock_two_writes_and_the_sync_hand_off(
+    mail_client, contact, django_assert_max_num_queries
+):
+    # The busiest public endpoint: the row lock is its existence check, then
+    # the history row, the status, and at most one row for the sync's outbox.
+    with django_assert_max_num_queries(6):
+        response = mail_client.post(
+            _url(tokens.unsubscribe_token(contact.pk)),
+            data="List-Unsubscribe=One-Click",
+            content_type="application/x-www-form-urlencoded",
+        )
+
+    assert response.status_code == 200
+    contact.refresh_from_db()
+    assert contact.is_unsubscribed is True
+
+
+def test_a_token_for_an_erased_contact_gets_the_plain_404(mail_client):
+    token = tokens.unsubscribe_token(987_654)
+
+    response = mail_client.post(_url(token), {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 404
+    assert not SubscriptionChange.objects.exists()
+
+
 def test_a_one_click_post_as_multipart_data_unsubscribes(mail_client, contact):
     # The test client encodes a dict as multipart/form-data.
     response = mail_client.post(
