@@ -185,3 +185,21 @@ def resubscribe(contact, admin_user):
             evidence_note="Form 12",
         ),
     )
+
+
+def test_a_bulk_unsubscribe_writes_its_outbox_rows_in_one_statement(
+    salesforce,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def outbox_inserts(count: int) -> int:
+        contacts = linked_contacts(salesforce, count)
+        with CaptureQueriesContext(connection) as queries:
+            unsubscribe(contacts)
+        return sum(
+            'INSERT INTO "salesforce_sync_outboxentry"' in q["sql"] for q in queries
+        )
+
+    assert outbox_inserts(5) == outbox_inserts(300) == 1
+    assert OutboxEntry.objects.filter(status=OutboxStatus.PENDING).count() == 305

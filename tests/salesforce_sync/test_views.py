@@ -110,3 +110,23 @@ def test_person_details_says_when_nothing_is_owed(rep_client, salesforce):
     html = rep_client.get(contact.get_absolute_url()).content.decode()
 
     assert "Nothing to send." in html
+
+
+@pytest.mark.django_db
+def test_the_page_costs_the_same_queries_whatever_the_failures(
+    admin_client, salesforce
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_with_failures(count: int) -> int:
+        contacts = linked_contacts(salesforce, count)
+        for contact in contacts:
+            salesforce.store.delete(contact.salesforce_id)
+        unsubscribe(contacts)
+        sync_run(trigger=RunTrigger.RELAY)
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(PAGE).status_code == 200
+        return len(queries)
+
+    assert queries_with_failures(2) == queries_with_failures(20)
