@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.choices import PermissionType, SourceType
@@ -10,6 +11,26 @@ from contacts.models import Contact
 SEARCHED_FIELDS = ("first_name", "last_name", "email", "company")
 MAX_SEARCH_WORDS = 5
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
+EVIDENCE = (("missing", _("Missing")), ("complete", _("Complete")))
+
+
+def consent_missing_evidence() -> Q:
+    """Match contacts on Consent that lack a consent date or a processing purpose.
+
+    The rules require both for Consent today; older rows, imports from before
+    the rules, or the admin's raw edits may not have them.
+    """
+    return Q(permission_type=PermissionType.CONSENT) & (
+        Q(consent_date__isnull=True) | Q(processing_purpose="")
+    )
+
+
+def consent_expired() -> Q:
+    """Match contacts whose consent has an expiry date that has passed."""
+    return Q(
+        permission_type=PermissionType.CONSENT,
+        consent_expires_on__lt=timezone.localdate(),
+    )
 
 
 class _DateRangeWidget(django_filters.widgets.DateRangeWidget):
@@ -35,6 +56,12 @@ class PeopleFilter(django_filters.FilterSet):
     )
     has_consent = django_filters.ChoiceFilter(
         label=_("Has consent"), choices=YES_NO, method="filter_has_consent"
+    )
+    consent_evidence = django_filters.ChoiceFilter(
+        label=_("Consent evidence"), choices=EVIDENCE, method="filter_consent_evidence"
+    )
+    consent_expired = django_filters.ChoiceFilter(
+        label=_("Consent expired"), choices=YES_NO, method="filter_consent_expired"
     )
     consent_date = django_filters.DateFromToRangeFilter(
         label=_("Consent date"), widget=_DateRangeWidget
@@ -64,3 +91,19 @@ class PeopleFilter(django_filters.FilterSet):
         if value == "yes":
             return queryset.filter(permission_type=PermissionType.CONSENT)
         return queryset.exclude(permission_type=PermissionType.CONSENT)
+
+    def filter_consent_evidence(
+        self, queryset: QuerySet, name: str, value: str
+    ) -> QuerySet:
+        if value == "missing":
+            return queryset.filter(consent_missing_evidence())
+        return queryset.filter(permission_type=PermissionType.CONSENT).exclude(
+            consent_missing_evidence()
+        )
+
+    def filter_consent_expired(
+        self, queryset: QuerySet, name: str, value: str
+    ) -> QuerySet:
+        if value == "yes":
+            return queryset.filter(consent_expired())
+        return queryset.exclude(consent_expired())
