@@ -29,7 +29,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive --severity-level low \
-		salesinsight accounts contacts compliance unsubscribes exports salesforce_sync
+		salesinsight accounts contacts compliance unsubscribes exports salesforce_sync overview
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 

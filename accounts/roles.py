@@ -23,6 +23,7 @@ PROJECT_APPS = (
     "unsubscribes",
     "exports",
     "salesforce_sync",
+    "overview",
 )
 
 SALES_REP_PERMISSIONS = frozenset(
@@ -37,6 +38,7 @@ SALES_REP_PERMISSIONS = frozenset(
         "unsubscribes.unsubscribe_contact",
         "unsubscribes.send_email",
         "exports.export_contact",
+        "overview.view_overview",
     }
 )
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "unsubscribes",
     "exports",
     "salesforce_sync",
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,18 @@ SEND_REQUIRES_PERMISSION_TYPE = _read(
 # Requests per client address to the public unsubscribe pages (django-ratelimit
 # syntax), counted in the shared cache: Redis when REDIS_URL is set.
 UNSUBSCRIBE_RATE_LIMIT = _read("UNSUBSCRIBE_RATE_LIMIT", env.str, "30/m")
+
+# The Compliance overview's figures are recomputed this often (a full count of
+# the contact table, so not on every page view).
+OVERVIEW_REFRESH_MINUTES = _read("OVERVIEW_REFRESH_MINUTES", env.int, 10)
+if OVERVIEW_REFRESH_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "The environment variable OVERVIEW_REFRESH_MINUTES must be 1 or more."
+    )
+CELERY_BEAT_SCHEDULE["overview-refresh"] = {
+    "task": "overview.tasks.summary_refresh",
+    "schedule": OVERVIEW_REFRESH_MINUTES * 60,
+}
 
 # Salesforce sync stays off until credentials are given.
 SALESFORCE_INSTANCE_URL = _read("SALESFORCE_INSTANCE_URL", env.str, "")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("unsubscribes.urls")),
     path("exports/", include("exports.urls")),
     path("salesforce/", include("salesforce_sync.urls")),
+    path("overview/", include("overview.urls")),
     path("admin/", admin.site.urls),
 ]
 

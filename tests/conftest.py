@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.plugins.require_services",
     "tests.plugins.services",
     "tests.plugins.browser",
+    "tests.plugins.artifacts",
 ]
 
 
