@@ -17,6 +17,7 @@ from overview.charts import Label, ShareChart, WeekChart, share_chart, week_char
 from overview.gaps import GAPS
 from overview.models import Summary
 from overview.services import WEEKS
+from salesforce_sync.client import is_configured as sync_is_configured
 from unsubscribes.choices import UNSUBSCRIBE_CHANNELS, Action
 from unsubscribes.choices import Channel as SubscriptionChannel
 
@@ -40,6 +41,15 @@ class GapFigure:
 
 
 @dataclass(frozen=True)
+class SyncHealth:
+    configured: bool
+    last_success: datetime.datetime | None
+    pending: int
+    failed_pushes: int
+    failed_runs: int
+
+
+@dataclass(frozen=True)
 class Overview:
     as_of: datetime.datetime
     contacts: int
@@ -48,6 +58,7 @@ class Overview:
     gaps: list[GapFigure]
     subscriptions: WeekChart
     compliance: WeekChart
+    sync: SyncHealth | None
 
 
 def latest_summary() -> Summary | None:
@@ -105,6 +116,21 @@ def _compliance_chart(figures: dict[str, Any], weeks) -> WeekChart:
     )
 
 
+def _sync_health(figures: dict[str, Any]) -> SyncHealth | None:
+    # A summary computed before the sync existed has no such figures.
+    sync = figures.get("sync")
+    if sync is None:
+        return None
+    last = sync["last_success"]
+    return SyncHealth(
+        configured=sync_is_configured(),
+        last_success=datetime.datetime.fromisoformat(last) if last else None,
+        pending=sync["pending"],
+        failed_pushes=sync["failed_pushes"],
+        failed_runs=sync["failed_runs"],
+    )
+
+
 def overview_for(summary: Summary) -> Overview:
     """Shape a summary's figures into the page's charts, gaps and links."""
     figures = summary.figures
@@ -143,4 +169,5 @@ def overview_for(summary: Summary) -> Overview:
         ],
         subscriptions=_subscription_chart(figures, weeks),
         compliance=_compliance_chart(figures, weeks),
+        sync=_sync_health(figures),
     )

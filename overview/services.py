@@ -14,6 +14,7 @@ from compliance.models import ComplianceChange
 from contacts.models import Contact
 from overview.gaps import GAPS
 from overview.models import Summary
+from salesforce_sync.models import OutboxEntry, OutboxStatus, RunStatus, SyncRun
 from unsubscribes.models import SubscriptionChange
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,26 @@ def _compliance_weeks(since: datetime.datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _sync_health(now: datetime.datetime) -> dict[str, Any]:
+    day_ago = now - datetime.timedelta(hours=24)
+    last_success = (
+        SyncRun.objects.filter(status=RunStatus.SUCCEEDED, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return {
+        "last_success": last_success.isoformat() if last_success else None,
+        "pending": OutboxEntry.objects.filter(status=OutboxStatus.PENDING).count(),
+        "failed_pushes": OutboxEntry.objects.filter(
+            status=OutboxStatus.FAILED, processed_at__gte=day_ago
+        ).count(),
+        "failed_runs": SyncRun.objects.filter(
+            status=RunStatus.FAILED, started_at__gte=day_ago
+        ).count(),
+    }
+
+
 def summary_compute(*, now: datetime.datetime) -> dict[str, Any]:
     """Return the overview's figures as of `now`: codes and counts, JSON-ready."""
     start = first_week(now)
@@ -91,6 +112,7 @@ def summary_compute(*, now: datetime.datetime) -> dict[str, Any]:
         "first_week": start.isoformat(),
         "subscriptions": _subscription_weeks(since),
         "compliance": _compliance_weeks(since),
+        "sync": _sync_health(now),
     }
 
 

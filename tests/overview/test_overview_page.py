@@ -1,6 +1,7 @@
 """The Compliance overview page: its numbers, links, access and cost."""
 
 import datetime
+import re
 from collections import Counter
 
 import pytest
@@ -13,6 +14,7 @@ from compliance.models import ComplianceChange
 from contacts.choices import PermissionType, SourceType
 from contacts.models import Contact
 from overview.services import summary_refresh
+from salesforce_sync.models import OutboxEntry, OutboxStatus, RunStatus, SyncRun
 from tests.factories import contacts_in_bulk
 from tests.overview.conftest import FIRST_MONDAY
 from tests.overview.pages import number, read_overview
@@ -234,3 +236,84 @@ def test_a_user_without_a_role_is_refused(outsider_client):
     assert outsider_client.get(OVERVIEW).status_code == 403
     assert outsider_client.post(reverse("overview:refresh")).status_code == 403
     assert f'href="{OVERVIEW}"' not in outsider_client.get("/").content.decode()
+
+
+@pytest.fixture
+def sync_history(seeded):
+    """Runs and outbox rows on both sides of the last 24 hours."""
+    now = seeded
+    contact = Contact.objects.first()
+
+    def ago(hours: float) -> datetime.datetime:
+        return now - datetime.timedelta(hours=hours)
+
+    SyncRun.objects.bulk_create(
+        SyncRun(trigger="schedule", status=status, started_at=ago(h), finished_at=end)
+        for status, h, end in (
+            (RunStatus.SUCCEEDED, 2, ago(1.9)),
+            (RunStatus.SUCCEEDED, 72, ago(71.9)),
+            (RunStatus.FAILED, 5, ago(4.9)),
+            (RunStatus.FAILED, 30, ago(29.9)),
+            (RunStatus.RUNNING, 0.1, None),
+        )
+    )
+    OutboxEntry.objects.bulk_create(
+        OutboxEntry(
+            contact=contact, reason="unsubscribe", status=status, processed_at=at
+        )
+        for status, at in (
+            *[(OutboxStatus.PENDING, None)] * 3,
+            *[(OutboxStatus.FAILED, ago(1))] * 2,
+            (OutboxStatus.FAILED, ago(48)),
+            (OutboxStatus.SENT, ago(1)),
+        )
+    )
+    return now
+
+
+def test_sync_health_shows_the_last_success_the_outbox_and_recent_failures(
+    admin_client, sync_history
+):
+    day_ago = sync_history - datetime.timedelta(hours=24)
+    runs = list(SyncRun.objects.values("status", "started_at", "finished_at"))
+    entries = list(OutboxEntry.objects.values("status", "processed_at"))
+    last_success = max(r["finished_at"] for r in runs if r["status"] == "succeeded")
+    summary_refresh()
+
+    html = admin_client.get(OVERVIEW).content.decode()
+
+    assert f'datetime="{last_success.isoformat()}"' in html
+    assert "March 18, 2026, 10:06 a.m." in html
+    for key, expected in (
+        ("pending", sum(e["status"] == "pending" for e in entries)),
+        (
+            "failed_pushes",
+            sum(
+                e["status"] == "failed" and e["processed_at"] >= day_ago
+                for e in entries
+            ),
+        ),
+        (
+            "failed_runs",
+            sum(r["status"] == "failed" and r["started_at"] >= day_ago for r in runs),
+        ),
+    ):
+        assert re.search(rf'data-sync="{key}"[^>]*>{expected}<', html), key
+    assert "The Salesforce sync is off" in html
+    assert reverse("salesforce_sync:page") in html
+
+
+def test_sync_health_says_never_before_any_run_and_not_off_once_configured(
+    rep_client, seeded, settings
+):
+    settings.SALESFORCE_USERNAME = "sync@example.com"
+    settings.SALESFORCE_PASSWORD = "secret"
+    settings.SALESFORCE_SECURITY_TOKEN = "token"
+    summary_refresh()
+
+    html = rep_client.get(OVERVIEW).content.decode()
+
+    assert re.search(r'data-sync="last_success">Never<', html)
+    assert "The Salesforce sync is off" not in html
+    # The sync page is for Admins; a Sales rep sees the figures without the link.
+    assert reverse("salesforce_sync:page") not in html
