@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from import_export.admin import ImportMixin
 
 from contacts.erasure import ErasureChannel, contacts_erase
@@ -24,6 +25,9 @@ class ContactAdmin(ImportMixin, admin.ModelAdmin):
     # A million rows: the admin must not count them on every page.
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at", "compliance_version")
+    # Django 6 assumes https for scheme-less URLs; say so now, as the app's
+    # own form does (contacts.forms).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     resource_classes = [ContactResource]
 
     def has_import_permission(self, request) -> bool:
