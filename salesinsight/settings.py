@@ -373,5 +373,7 @@ LOGGING = {
             "level": "ERROR",
             "filters": ["redact_unsubscribe_tokens"],
         },
+        # Axes reports every login at INFO; failures are what matter here.
+        "axes": {"level": "WARNING"},
     },
 }
