@@ -1,11 +1,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.decorators.http import require_http_methods
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        # The method check comes first: LoginView would otherwise redirect a
+        # signed-in user whatever the method.
+        require_http_methods(["GET", "POST"])(
+            auth_views.LoginView.as_view(
+                redirect_authenticated_user=True, http_method_names=["get", "post"]
+            )
+        ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "logout/",
+        auth_views.LogoutView.as_view(http_method_names=["post"]),
+        name="logout",
+    ),
 ]

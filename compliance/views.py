@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from compliance import selectors
 from compliance.forms import ComplianceForm
@@ -25,6 +26,7 @@ CHANGED_EVENT = "compliance-changed"
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
+@require_GET
 def card(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Return the Compliance card (Cancel swaps it back in place of the form)."""
     contact = get_object_or_404(Contact, pk=contact_id)
@@ -35,6 +37,7 @@ def card(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @login_required
 @permission_required(EDIT, raise_exception=True)
+@require_http_methods(["GET", "POST"])
 def card_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Edit the Compliance card: a partial for HTMX, a whole page without it."""
     contact = get_object_or_404(Contact, pk=contact_id)
@@ -90,6 +93,7 @@ def _card(request: HttpRequest, contact: Contact, saved: bool = False) -> HttpRe
 
 @login_required
 @permission_required(VIEW_HISTORY, raise_exception=True)
+@require_GET
 def history(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Return one page of the Compliance history panel."""
     contact = get_object_or_404(Contact, pk=contact_id)

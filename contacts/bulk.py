@@ -150,7 +150,10 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
     form_class: type[forms.Form] | None = None
     confirm_label: str = ""
     danger = False
-    raise_exception = True
+    # A visitor is sent to log in; a signed-in user without the permission
+    # gets 403 (AccessMixin.handle_no_permission).
+    raise_exception = False
+    http_method_names = ["get", "post"]
 
     def change(self, form: forms.Form | None) -> dict:
         return dict(form.cleaned_data) if form is not None else {}

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from contacts import extensions, selectors, services
 from contacts.bulk import job_message
@@ -27,6 +28,7 @@ from contacts.models import BulkJob, Contact
 
 @login_required
 @permission_required("contacts.view_contact", raise_exception=True)
+@require_GET
 def people(request):
     return render(
         request,
@@ -58,15 +60,18 @@ def person_delete(request, contact_id: int):
 
 def _job_for(request, job_id: int) -> BulkJob:
     job = get_object_or_404(BulkJob, pk=job_id)
+    # Someone else's job is "not found", like a job that does not exist: job
+    # ids are sequential, and which exist is nobody else's business.
     if job.actor_id != request.user.pk and not request.user.has_perm(
         "contacts.view_bulkjob"
     ):
-        raise PermissionDenied
+        raise Http404
     return job
 
 
 @login_required
 @permission_required("contacts.view_contact", raise_exception=True)
+@require_GET
 def bulk_job(request, job_id: int):
     job = _job_for(request, job_id)
     template = (
@@ -151,6 +156,7 @@ def people_import_confirm(request):
 
 @login_required
 @permission_required("contacts.view_contact", raise_exception=True)
+@require_GET
 def person_detail(request, contact_id: int):
     contact = get_object_or_404(Contact, pk=contact_id)
     panels = [
@@ -172,6 +178,7 @@ def person_detail(request, contact_id: int):
 @permission_required(
     ["contacts.view_contact", "contacts.add_contact"], raise_exception=True
 )
+@require_http_methods(["GET", "POST"])
 def person_create(request):
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -191,6 +198,7 @@ def person_create(request):
 @permission_required(
     ["contacts.view_contact", "contacts.change_contact"], raise_exception=True
 )
+@require_http_methods(["GET", "POST"])
 def person_edit(request, contact_id: int):
     contact = get_object_or_404(Contact, pk=contact_id)
     if request.method != "POST":

@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from salesforce_sync import selectors, services
 from salesforce_sync.client import is_configured
@@ -11,6 +11,7 @@ from salesforce_sync.client import is_configured
 
 @login_required
 @permission_required("salesforce_sync.view_syncrun", raise_exception=True)
+@require_GET
 def sync_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -1,5 +1,7 @@
 """The Django admin, for Admins only."""
 
+from functools import update_wrapper
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
@@ -17,3 +19,16 @@ class SalesInsightAdminSite(admin.AdminSite):
         if request.user.is_authenticated and not self.has_permission(request):
             raise PermissionDenied
         return super().login(request, extra_context)
+
+    def admin_view(self, view, cacheable=False):
+        # The same plain refusal on every admin page, rather than a redirect
+        # to the login form that then refuses: one answer, 403, for a Sales
+        # rep anywhere under /admin/ (salesinsight/access.py).
+        guarded = super().admin_view(view, cacheable)
+
+        def inner(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return guarded(request, *args, **kwargs)
+
+        return update_wrapper(inner, guarded)

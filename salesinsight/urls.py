@@ -3,7 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="contacts:people"), name="home"),
+    path(
+        "",
+        RedirectView.as_view(pattern_name="contacts:people", http_method_names=["get"]),
+        name="home",
+    ),
     path("", include("accounts.urls")),
     path("people/", include("contacts.urls")),
     path("compliance/", include("compliance.urls")),

@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.plugins.services",
     "tests.plugins.browser",
     "tests.plugins.artifacts",
+    "tests.plugins.figures",
 ]
 
 

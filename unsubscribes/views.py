@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import ALL
 from django_ratelimit.decorators import ratelimit
 
@@ -114,6 +114,7 @@ def resubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @login_required
 @permission_required("unsubscribes.download_evidence", raise_exception=True)
+@require_GET
 def evidence_download(request: HttpRequest, change_id: int) -> FileResponse:
     change = get_object_or_404(
         SubscriptionChange, pk=change_id, action=Action.RESUBSCRIBE

@@ -201,13 +201,13 @@ def test_a_failing_job_is_recorded_with_a_plain_message(sales_rep, monkeypatch):
     assert "selection" not in job.params
 
 
-def test_someone_elses_job_is_refused(client, sales_rep):
+def test_someone_elses_job_is_not_found(client, sales_rep):
     job = BulkJob.objects.create(kind="delete", actor=sales_rep)
     other = User.objects.create_user("other-rep", password="x-password-1")
     other.groups.set(sales_rep.groups.all())
     client.force_login(other)
 
-    assert client.get(reverse("contacts:bulk_job", args=[job.pk])).status_code == 403
+    assert client.get(reverse("contacts:bulk_job", args=[job.pk])).status_code == 404
 
 
 def test_a_running_job_polls_and_the_people_page_links_to_it(rep_client, sales_rep):
