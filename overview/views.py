@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from overview import selectors, services
 
@@ -12,6 +12,7 @@ VIEW = "overview.view_overview"
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
+@require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     """Show the newest summary's figures; never count contacts here."""
     summary = selectors.latest_summary()

@@ -95,6 +95,9 @@ ACCESS: dict[str, dict[str, Access]] = {
     "exports:contact_csv": {"GET": SIGNED_IN},
     "exports:contacts_csv": {"GET": ADMINS, "POST": ADMINS},
     "exports:access_bundle": {"GET": ADMINS},
+    # The Compliance overview and its "Refresh" button.
+    "overview:overview": {"GET": SIGNED_IN},
+    "overview:refresh": {"POST": SIGNED_IN},
     # The Salesforce sync page and its "Sync now" button.
     "salesforce_sync:page": {"GET": ADMINS},
     "salesforce_sync:sync_now": {"POST": ADMINS},
