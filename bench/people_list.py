@@ -1,0 +1,118 @@
+"""People list: a deep page against the first, and against the Django admin.
+
+The admin changelist is what a Django project gets by default: OFFSET paging
+and a COUNT(*) of the whole match on every page.
+"""
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.harness import Report, Row, measure
+from contacts.models import Contact
+from contacts.pagination import encode_cursor
+from contacts.selectors import SORTS
+
+FILTERS = {"permission_type": "consent", "source_type": "import"}
+ADMIN_FILTERS = {"permission_type__exact": "consent", "source_type__exact": "import"}
+ADMIN_PAGE_SIZE = 100
+
+
+def _client() -> Client:
+    user, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _middle_cursor(filters: dict[str, str]) -> tuple[str, int]:
+    """Return the cursor of the page that starts halfway down, and the depth."""
+    sort = SORTS["name"]
+    matches = Contact.objects.filter(**filters)
+    depth = matches.count() // 2
+    row = matches.order_by(*sort.fields).only(*sort.fields)[depth]
+    return encode_cursor(sort, "next", row), depth
+
+
+def _get(client: Client, path: str, params: dict[str, str]) -> None:
+    response = client.get(path, params)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path} answered {response.status_code}")
+
+
+def _statements(client: Client, path: str, params: dict[str, str]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        _get(client, path, params)
+    return len(queries)
+
+
+def run(report: Report, *, size: int, runs: int) -> None:
+    client = _client()
+
+    for label, filters, admin_filters in (
+        ("unfiltered", {}, {}),
+        ("two filters", FILTERS, ADMIN_FILTERS),
+    ):
+        cursor, depth = _middle_cursor(filters)
+        first_params = dict(filters)
+        deep_params = {**filters, "cursor": cursor}
+        first = measure(lambda p=first_params: _get(client, "/people/", p), runs=runs)
+        deep = measure(lambda p=deep_params: _get(client, "/people/", p), runs=runs)
+
+        admin_first_params = dict(admin_filters)
+        admin_deep_params = {
+            **admin_filters,
+            "p": str(depth // ADMIN_PAGE_SIZE + 1),
+        }
+        admin_path = "/admin/contacts/contact/"
+        admin_first = measure(
+            lambda p=admin_first_params: _get(client, admin_path, p), runs=runs
+        )
+        admin_deep = measure(
+            lambda p=admin_deep_params: _get(client, admin_path, p), runs=runs
+        )
+
+        report.add(
+            Row(
+                f"People list, page at depth {depth:,} vs first page ({label})",
+                deep.median * 1000,
+                first.median * 1000,
+                "ms",
+                target=1.2,
+                noisy=deep.noisy or first.noisy,
+            )
+        )
+        report.add(
+            Row(
+                f"People list vs admin changelist, first page ({label})",
+                first.median * 1000,
+                admin_first.median * 1000,
+                "ms",
+                target=1.0,
+                noisy=first.noisy or admin_first.noisy,
+                note="baseline: Django admin",
+            )
+        )
+        report.add(
+            Row(
+                f"People list vs admin changelist, page at depth {depth:,} ({label})",
+                deep.median * 1000,
+                admin_deep.median * 1000,
+                "ms",
+                target=1.0,
+                noisy=deep.noisy or admin_deep.noisy,
+                note=f"admin deep/first {admin_deep.median / admin_first.median:.1f}x",
+            )
+        )
+        report.add(
+            Row(
+                f"SQL statements per page, deep vs first ({label})",
+                _statements(client, "/people/", deep_params),
+                _statements(client, "/people/", first_params),
+                "statements",
+                target=1.0,
+            )
+        )
