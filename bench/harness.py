@@ -56,8 +56,8 @@ class Row:
     baseline: float
     unit: str
     # "max": the ratio measurement/baseline must stay at or below `target`;
-    # "min": it must reach at least `target`.
-    target: float
+    # "min": it must reach at least `target`; None: shown for comparison only.
+    target: float | None
     direction: str = "max"
     noisy: bool = False
     note: str = ""
@@ -66,7 +66,9 @@ class Row:
 
     def __post_init__(self) -> None:
         self.ratio = self.measurement / self.baseline if self.baseline else float("inf")
-        if self.direction == "max":
+        if self.target is None:
+            self.met = True
+        elif self.direction == "max":
             self.met = self.ratio <= self.target
         else:
             self.met = self.ratio >= self.target
@@ -106,10 +108,12 @@ HEADER = "| benchmark | measured | baseline | unit | ratio | target | met | note
 
 def render_row(row: Row) -> str:
     sign = "≤" if row.direction == "max" else "≥"
+    target = "—" if row.target is None else f"{sign} {row.target:g}"
+    met = "—" if row.target is None else ("yes" if row.met else "NO")
     note = ("noisy; " if row.noisy else "") + row.note
     return (
         f"| {row.name} | {row.measurement:.4g} | {row.baseline:.4g} | {row.unit} "
-        f"| {row.ratio:.2f} | {sign} {row.target:g} | {'yes' if row.met else 'NO'} "
+        f"| {row.ratio:.2f} | {target} | {met} "
         f"| {note.strip('; ')} |"
     )
 
