@@ -8,4 +8,4 @@ RUN useradd --create-home salesinsight && mkdir -p /var/lib/salesinsight/private
     && chown salesinsight /var/lib/salesinsight/private
 USER salesinsight
 EXPOSE 8000
-CMD ["gunicorn", "salesinsight.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "salesinsight.wsgi", "--config", "gunicorn.conf.py"]
