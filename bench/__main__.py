@@ -32,7 +32,9 @@ def _configure() -> tuple[int, int, list[str]]:
     only = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
     if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("make bench measures PostgreSQL: BENCH_DATABASE_URL must be postgres://")
+        sys.exit(
+            "make bench measures PostgreSQL: BENCH_DATABASE_URL must be postgres://"
+        )
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesinsight.test_settings")
     # The benchmark measures the code, not the console: keep logs to warnings.

@@ -80,7 +80,8 @@ def _service(last_id: int) -> None:
 def _hand_written(last_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            HAND_WRITTEN_SQL, {"last_id": last_id, "new": NEW_TYPE, "now": timezone.now()}
+            HAND_WRITTEN_SQL,
+            {"last_id": last_id, "new": NEW_TYPE, "now": timezone.now()},
         )
 
 

@@ -17,6 +17,7 @@ from contacts.selectors import SORTS
 FILTERS = {"permission_type": "consent", "source_type": "import"}
 ADMIN_FILTERS = {"permission_type__exact": "consent", "source_type__exact": "import"}
 ADMIN_PAGE_SIZE = 100
+ADMIN_PATH = "/admin/contacts/contact/"
 
 
 def _client() -> Client:
@@ -67,12 +68,11 @@ def run(report: Report, *, size: int, runs: int) -> None:
             **admin_filters,
             "p": str(depth // ADMIN_PAGE_SIZE + 1),
         }
-        admin_path = "/admin/contacts/contact/"
         admin_first = measure(
-            lambda p=admin_first_params: _get(client, admin_path, p), runs=runs
+            lambda p=admin_first_params: _get(client, ADMIN_PATH, p), runs=runs
         )
         admin_deep = measure(
-            lambda p=admin_deep_params: _get(client, admin_path, p), runs=runs
+            lambda p=admin_deep_params: _get(client, ADMIN_PATH, p), runs=runs
         )
 
         report.add(

@@ -14,22 +14,125 @@ from django.db import connection
 
 logger = logging.getLogger(__name__)
 
-FIRST = (
-    "Anna Lukas Sofia Mateo Emma Noah Chloé Louis Giulia Leonardo Lena Jonas Marta "
-    "Pablo Inès Hugo Zofia Jakub Freja Oskar Elena Nikos Aino Eetu Saoirse Cian Maja "
-    "Filip Clara Tomás Ingrid Lars Petra Milan Léa Gabriel Alba Diego Ola Mia"
-).split()
-LAST = (
-    "Müller Schmidt García Fernández Rossi Bianchi Dubois Martin Nowak Kowalski "
-    "Jensen Nielsen Andersson Johansson Virtanen Korhonen Murphy Kelly Novák Horváth "
-    "Papadopoulos Silva Santos Janssen Peeters Lambert Moreau Ferrari Romano Wagner "
-    "Becker Hoffmann Lindqvist Berg Costa Pereira Schneider Fischer Weber Meyer"
-).split()
-COMPANY_WORDS = (
-    "Nord Atelier Ibérica Baltic Vltava Lisboa Dublin Kraków Aegean Wiener Rhein "
-    "Alpen Danube Adria Celtic Hansa Loire Tagus Oder Elbe"
-).split()
-COMPANY_KINDS = "GmbH SARL SL SpA AB Oy Lda Ltd BV AG ApS".split()
+FIRST = [
+    "Anna",
+    "Lukas",
+    "Sofia",
+    "Mateo",
+    "Emma",
+    "Noah",
+    "Chloé",
+    "Louis",
+    "Giulia",
+    "Leonardo",
+    "Lena",
+    "Jonas",
+    "Marta",
+    "Pablo",
+    "Inès",
+    "Hugo",
+    "Zofia",
+    "Jakub",
+    "Freja",
+    "Oskar",
+    "Elena",
+    "Nikos",
+    "Aino",
+    "Eetu",
+    "Saoirse",
+    "Cian",
+    "Maja",
+    "Filip",
+    "Clara",
+    "Tomás",
+    "Ingrid",
+    "Lars",
+    "Petra",
+    "Milan",
+    "Léa",
+    "Gabriel",
+    "Alba",
+    "Diego",
+    "Ola",
+    "Mia",
+]
+LAST = [
+    "Müller",
+    "Schmidt",
+    "García",
+    "Fernández",
+    "Rossi",
+    "Bianchi",
+    "Dubois",
+    "Martin",
+    "Nowak",
+    "Kowalski",
+    "Jensen",
+    "Nielsen",
+    "Andersson",
+    "Johansson",
+    "Virtanen",
+    "Korhonen",
+    "Murphy",
+    "Kelly",
+    "Novák",
+    "Horváth",
+    "Papadopoulos",
+    "Silva",
+    "Santos",
+    "Janssen",
+    "Peeters",
+    "Lambert",
+    "Moreau",
+    "Ferrari",
+    "Romano",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "Lindqvist",
+    "Berg",
+    "Costa",
+    "Pereira",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+]
+COMPANY_WORDS = [
+    "Nord",
+    "Atelier",
+    "Ibérica",
+    "Baltic",
+    "Vltava",
+    "Lisboa",
+    "Dublin",
+    "Kraków",
+    "Aegean",
+    "Wiener",
+    "Rhein",
+    "Alpen",
+    "Danube",
+    "Adria",
+    "Celtic",
+    "Hansa",
+    "Loire",
+    "Tagus",
+    "Oder",
+    "Elbe",
+]
+COMPANY_KINDS = [
+    "GmbH",
+    "SARL",
+    "SL",
+    "SpA",
+    "AB",
+    "Oy",
+    "Lda",
+    "Ltd",
+    "BV",
+    "AG",
+    "ApS",
+]
 TITLES = (
     "Head of Procurement",
     "Chief Technology Officer",
@@ -112,7 +215,9 @@ def _rows(count: int, seed: int):
         created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 900))
         consent_date = purpose = description = r"\N"
         if permission == "consent":
-            consent_date = (date(2026, 10, 1) - timedelta(days=rng.randint(0, 800))).isoformat()
+            consent_date = (
+                date(2026, 10, 1) - timedelta(days=rng.randint(0, 800))
+            ).isoformat()
             purpose = "Product updates and event invitations by email."
         elif permission == "other":
             description = "Existing customer relationship."
@@ -147,13 +252,16 @@ def _rows(count: int, seed: int):
 def seeded_size() -> int:
     """Return the number of contacts, or -1 when an earlier run changed them.
 
-    Benchmarks unsubscribe, update and import contacts; every history row is a
-    sign of that, and a run must start from the same rows as the last one.
+    Benchmarks unsubscribe, update, link and import contacts; history rows and
+    Salesforce ids are signs of that, and a run must start from the same rows
+    as the last one.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM compliance_compliancechange)"
             " OR EXISTS (SELECT 1 FROM unsubscribes_subscriptionchange)"
+            " OR EXISTS (SELECT 1 FROM contacts_contact"
+            " WHERE salesforce_id IS NOT NULL)"
         )
         if cursor.fetchone()[0]:
             return -1
@@ -167,7 +275,7 @@ def seed(count: int, *, seed: int = 2026) -> None:
         cursor.execute("TRUNCATE contacts_contact RESTART IDENTITY CASCADE")
         stream = io.BufferedReader(_Lines(_rows(count, seed)), buffer_size=1 << 16)
         cursor.copy_expert(
-            f"COPY contacts_contact ({', '.join(COLUMNS)}) FROM STDIN",  # noqa: S608 # nosec B608 - fixed column names
+            f"COPY contacts_contact ({', '.join(COLUMNS)}) FROM STDIN",  # nosec B608 - fixed column names
             stream,
             size=1 << 16,
         )

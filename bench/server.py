@@ -19,7 +19,11 @@ def free_port() -> int:
 def gunicorn(*, env: dict[str, str] | None = None):
     """Serve bench.settings with gunicorn.conf.py; yield the port; stop it after."""
     port = free_port()
-    server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", **(env or {})}
+    server_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        **(env or {}),
+    }
     process = subprocess.Popen(  # noqa: S603 # nosec B603 - our own server, fixed args
         [
             sys.executable,
@@ -49,7 +53,7 @@ def _wait_until_up(port: int, process: subprocess.Popen) -> None:
         if process.poll() is not None:
             raise RuntimeError("gunicorn exited before it served a request")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)  # noqa: S310 # nosec B310 - localhost
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)  # nosec B310 - localhost
             return
         except OSError:
             time.sleep(0.3)

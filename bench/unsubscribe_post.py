@@ -60,7 +60,10 @@ def run(report: Report, *, size: int, runs: int) -> None:
         with gunicorn(env={"LOG_LEVEL": "WARNING"}) as port:
             _load(port, noop_paths)  # warm-up: workers loaded, connections made
             for _ in range(max(3, runs // 2)):
-                for name, paths in (("noop", noop_paths), ("unsubscribe", unsubscribe_paths)):
+                for name, paths in (
+                    ("noop", noop_paths),
+                    ("unsubscribe", unsubscribe_paths),
+                ):
                     result = _load(port, paths)
                     rates[name].append(result["ok"] / result["seconds"])
                     errors += result["errors"]
@@ -68,7 +71,9 @@ def run(report: Report, *, size: int, runs: int) -> None:
         os.unlink(unsubscribe_paths)
         os.unlink(noop_paths)
 
-    unsubscribe, noop = (statistics.median(rates[name]) for name in ("unsubscribe", "noop"))
+    unsubscribe, noop = (
+        statistics.median(rates[name]) for name in ("unsubscribe", "noop")
+    )
     report.add(
         Row(
             "One-click unsubscribe POST vs no-op view, gunicorn (gunicorn.conf.py)",

@@ -1,0 +1,32 @@
+"""The benchmark table's arithmetic: ratios, targets and noise."""
+
+import pytest
+
+from bench.harness import Row, Timing, render_row
+
+
+def test_a_max_target_is_met_at_or_below_the_ratio():
+    assert Row("deep page", 12.0, 10.0, "ms", target=1.2).met is True
+    assert Row("deep page", 12.1, 10.0, "ms", target=1.2).met is False
+
+
+def test_a_min_target_is_met_at_or_above_the_ratio():
+    row = Row("export", 69.0, 100.0, "rows/s", target=0.7, direction="min")
+
+    assert row.ratio == pytest.approx(0.69)
+    assert row.met is False
+
+
+def test_a_row_without_a_target_is_shown_for_comparison_only():
+    row = Row("per-row loop", 200.0, 10.0, "s", target=None)
+
+    assert row.met is True
+    assert "| — | — |" in render_row(row)
+
+
+def test_runs_that_disagree_are_reported_as_noisy():
+    steady = Timing(median=1.0, runs=[0.99, 1.0, 1.0, 1.01, 1.0])
+    scattered = Timing(median=1.0, runs=[0.5, 1.0, 1.0, 1.6, 2.0])
+
+    assert steady.noisy is False
+    assert scattered.noisy is True
