@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench worker venv clean
+.PHONY: run test lint bench worker messages venv clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,16 @@ lint: venv
 
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Refresh locale/fr from every marked string (GNU gettext's xgettext and msgfmt
+# are needed), then compile it; translate the new entries and commit both files.
+MESSAGES_IGNORE := --ignore=.venv --ignore=static/vendor --ignore=tests --ignore=bench \
+	--ignore=var --ignore=staticfiles --ignore=test-artifacts --ignore='*.egg-info'
+
+messages: venv
+	DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --add-location=file \
+		$(MESSAGES_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l fr $(MESSAGES_IGNORE)
 
 worker: venv
 	$(BIN)/celery -A salesinsight worker --beat --loglevel=INFO

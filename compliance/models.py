@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contacts.models import Contact
 
@@ -14,7 +15,7 @@ class Channel(models.TextChoices):
     SALESFORCE_SYNC = "salesforce_sync", _("Salesforce sync")
     ADMIN = "admin", _("Django admin")
     MANUAL = "manual", _("Created by hand")
-    RESUBSCRIBE = "resubscribe", _("Resubscribe")
+    RESUBSCRIBE = "resubscribe", pgettext_lazy("history", "Resubscribe")
     ERASURE = "erasure", _("Erasure")
 
 

@@ -235,7 +235,7 @@ def read_chunks(path: Path, file_format: str) -> Iterator[tablib.Dataset]:
         raise ImportFileError(_("The file is empty."))
     headers = [name.strip().lower() for name in header]
     if "email" not in headers:
-        raise ImportFileError(_("The file needs an \u201cemail\u201d column."))
+        raise ImportFileError(_("The file needs an “email” column."))
     known = [index for index, name in enumerate(headers) if name in IMPORTED_FIELDS]
 
     chunk = tablib.Dataset(headers=[headers[index] for index in known])

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contacts.models import Contact
 
@@ -12,8 +13,8 @@ class OutboxStatus(models.TextChoices):
 
 
 class OutboxReason(models.TextChoices):
-    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe")
-    RESUBSCRIBE = "resubscribe", _("Resubscribe")
+    UNSUBSCRIBE = "unsubscribe", pgettext_lazy("history", "Unsubscribe")
+    RESUBSCRIBE = "resubscribe", pgettext_lazy("history", "Resubscribe")
     PUSH_BACK = "push_back", _("Local opt-out pushed back")
 
 

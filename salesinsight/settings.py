@@ -204,6 +204,16 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language of the unsubscribe footer in every email. A recipient's own
+# language is unknown (the browser tells it only once they follow the link), so
+# the footer follows the language the team writes its emails in.
+EMAIL_LANGUAGE = _read("EMAIL_LANGUAGE", env.str, "en")
+if EMAIL_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        "The environment variable EMAIL_LANGUAGE must be one of "
+        f"{', '.join(dict(LANGUAGES))}."
+    )
+
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

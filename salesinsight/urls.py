@@ -16,6 +16,7 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("salesforce/", include("salesforce_sync.urls")),
     path("overview/", include("overview.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
 

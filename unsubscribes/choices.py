@@ -2,11 +2,13 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Action(models.TextChoices):
-    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe")
-    RESUBSCRIBE = "resubscribe", _("Resubscribe")
+    # Nouns in a history, where the same English word elsewhere is a button.
+    UNSUBSCRIBE = "unsubscribe", pgettext_lazy("history", "Unsubscribe")
+    RESUBSCRIBE = "resubscribe", pgettext_lazy("history", "Resubscribe")
 
 
 class Channel(models.TextChoices):

@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -77,10 +77,14 @@ def email_compose(
 ) -> EmailMultiAlternatives:
     """Build the text and HTML message to one contact, with its unsubscribe link."""
     url = unsubscribe_url(contact.pk)
-    footer = _("To stop receiving these emails, unsubscribe: %(url)s") % {"url": url}
-    html_footer = _(
-        'To stop receiving these emails, <a href="%(url)s">unsubscribe</a>.'
-    )
+    # The footer is in EMAIL_LANGUAGE, never in the sender's own language.
+    with translation.override(settings.EMAIL_LANGUAGE):
+        footer = _("To stop receiving these emails, unsubscribe: %(url)s") % {
+            "url": url
+        }
+        html_footer = _(
+            'To stop receiving these emails, <a href="%(url)s">unsubscribe</a>.'
+        )
     headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK}
     if settings.UNSUBSCRIBE_MAILTO:
         mailto = f"mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe"

@@ -13,6 +13,13 @@
   const allMatchingNote = form.querySelector("[data-all-matching-note]");
   const morePages = form.dataset.morePages === "yes";
   const rows = () => Array.from(form.querySelectorAll("[data-select-row]"));
+  // The server renders the words in the page's language, one per plural form.
+  const plural = new Intl.PluralRules(document.documentElement.lang || "en");
+  const locale = plural.resolvedOptions().locale;
+  const selectedText = (n) => {
+    const category = plural.select(n) === "one" ? "one" : "other";
+    return count.dataset[category].replace("{count}", n.toLocaleString(locale));
+  };
 
   const refresh = () => {
     const all = rows();
@@ -24,7 +31,7 @@
     const allMatching = scope.value === "all";
     bar.hidden = checked.length === 0;
     selectPage.checked = everyRow;
-    count.textContent = allMatching ? "" : `${checked.length} selected`;
+    count.textContent = allMatching ? "" : selectedText(checked.length);
     if (selectAllMatching) {
       selectAllMatching.hidden = !everyRow || !morePages || allMatching;
       allMatchingNote.hidden = !allMatching;

@@ -68,9 +68,13 @@ def test_the_overview_opens_in_english_and_in_french(
     english = artifact_path("overview-en.png")
     page.screenshot(path=str(english), full_page=True)
 
-    page.set_extra_http_headers({"Accept-Language": "fr"})
-    page.reload()
+    page.get_by_role("button", name="Français").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(
+        page.get_by_role("heading", name="Vue d'ensemble de la conformité")
+    ).to_be_visible()
+    expect(page.get_by_role("img", name="Contacts par base légale")).to_be_visible()
+    expect(page.locator("[data-as-of]")).to_contain_text("Chiffres arrêtés au")
     french = artifact_path("overview-fr.png")
     page.screenshot(path=str(french), full_page=True)
 
