@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -141,6 +142,21 @@ def _public_rate(group: str, request: HttpRequest) -> str:
     return settings.UNSUBSCRIBE_RATE_LIMIT
 
 
+def _chosen_language(request: HttpRequest) -> str:
+    """Return the language a recipient picked with ?language=, else ""; use it.
+
+    The public pages set no cookie, so they cannot use set_language (which
+    needs a CSRF cookie and stores the choice in another): the choice travels
+    in the URL instead, and the browser's Accept-Language decides without it.
+    """
+    code = request.GET.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        return ""
+    translation.activate(code)
+    request.LANGUAGE_CODE = code
+    return code
+
+
 # The one view of the app without CSRF protection: mail clients POST here
 # without cookies or a token (RFC 8058), and the signed token in the path is
 # what authorises the request. The rate limit counts every method and every
@@ -149,6 +165,7 @@ def _public_rate(group: str, request: HttpRequest) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(key="ip", rate=_public_rate, method=ALL, block=False)
 def public_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    language = _chosen_language(request)
     if getattr(request, "limited", False):
         return render(request, "unsubscribes/too_many_requests.html", status=429)
     contact_id = tokens.contact_id_from_token(token)
@@ -159,7 +176,11 @@ def public_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "POST":
         if not Contact.objects.filter(pk=contact_id).exists():
             raise Http404
-        return render(request, "unsubscribes/confirm.html", {"token": token})
+        return render(
+            request,
+            "unsubscribes/confirm.html",
+            {"token": token, "language": language},
+        )
 
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"
     try:

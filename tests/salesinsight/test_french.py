@@ -79,13 +79,46 @@ def test_the_public_unsubscribe_pages_speak_the_recipients_language(client):
         "unsubscribes:unsubscribe", args=[tokens.unsubscribe_token(contact.pk)]
     )
 
-    page = client.get(url, **FRENCH).content.decode()
+    page = client.get(url, **FRENCH)
     done = client.post(url, **FRENCH).content.decode()
 
-    assert "Vous désabonner de nos e-mails\u202f?" in page
-    assert ">Se désabonner</button>" in page
-    assert 'action="/i18n/setlang/"' in page
+    html = page.content.decode()
+    assert "Vous désabonner de nos e-mails\u202f?" in html
+    assert ">Se désabonner</button>" in html
     assert "Vous êtes désabonné" in done
+    # The public pages set no cookie, the language switch included.
+    assert 'href="?language=en"' in html
+    assert not page.cookies
+
+
+def test_a_recipient_can_switch_the_public_page_to_french_without_a_cookie(client):
+    contact = ContactFactory()
+    url = reverse(
+        "unsubscribes:unsubscribe", args=[tokens.unsubscribe_token(contact.pk)]
+    )
+
+    page = client.get(f"{url}?language=fr", HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    done = client.post(f"{url}?language=fr", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert '<html lang="fr">' in html
+    assert f'action="{url}?language=fr"' in html
+    assert not page.cookies
+    assert "Vous êtes désabonné" in done.content.decode()
+    contact.refresh_from_db()
+    assert contact.is_unsubscribed
+
+
+def test_an_unknown_language_on_the_public_page_is_ignored(client):
+    contact = ContactFactory()
+    url = reverse(
+        "unsubscribes:unsubscribe", args=[tokens.unsubscribe_token(contact.pk)]
+    )
+
+    html = client.get(f"{url}?language=xx").content.decode()
+
+    assert '<html lang="en">' in html
+    assert f'action="{url}"' in html
 
 
 def test_the_email_footer_is_in_the_email_language_not_the_senders(settings):
