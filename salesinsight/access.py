@@ -61,6 +61,8 @@ ACCESS: dict[str, dict[str, Access]] = {
     "home": {"GET": EVERYONE},
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"POST": EVERYONE},
+    # The language switch in the top bar, for visitors too (the login page).
+    "set_language": {"POST": EVERYONE},
     # People list, Person Details, the contact forms, erasure, import.
     "contacts:people": {"GET": SIGNED_IN},
     "contacts:person_detail": {"GET": SIGNED_IN},

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.http import require_POST
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 
 urlpatterns = [
     path(
@@ -16,7 +18,8 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("salesforce/", include("salesforce_sync.urls")),
     path("overview/", include("overview.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch: POST only (Django's view would answer GET too).
+    path("i18n/setlang/", require_POST(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]
 
