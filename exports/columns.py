@@ -5,6 +5,7 @@ tools they feed them to, rely on the exact names and order.
 """
 
 import datetime
+import enum
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -69,6 +70,51 @@ BULK_FIELDS = (
     "is_unsubscribed",
     "subscription_changed_at",
 )
+# Exported At is the one column that is not read from the contact.
+EXPORTED_AT_POSITION = CONTACT_HEADER.index("Exported At")
+
+
+class Cell(enum.Enum):
+    """How a value read from the database becomes cell text.
+
+    The row functions below are the reference; exports/copy_query.py writes
+    each kind again as SQL, for PostgreSQL's COPY, and its tests prove both
+    give the same cells.
+    """
+
+    TEXT = "text"  # safe_cell
+    NUMBER = "number"  # str
+    TIMESTAMP = "timestamp"  # timestamp
+    DATE = "date"  # date
+    BOOLEAN = "boolean"  # boolean
+    CHOICE = "choice"  # the English label of BULK_CHOICES[field]
+    UNSUBSCRIBED_SINCE = "unsubscribed_since"  # timestamp, while unsubscribed
+
+
+BULK_CELLS = {
+    "first_name": Cell.TEXT,
+    "last_name": Cell.TEXT,
+    "company": Cell.TEXT,
+    "title": Cell.TEXT,
+    "email": Cell.TEXT,
+    "phone_number": Cell.TEXT,
+    "website": Cell.TEXT,
+    "other": Cell.TEXT,
+    "updated_at": Cell.TIMESTAMP,
+    "created_at": Cell.TIMESTAMP,
+    "salesforce_id": Cell.TEXT,
+    "id": Cell.NUMBER,
+    "facebook": Cell.TEXT,
+    "twitter": Cell.TEXT,
+    "linkedin": Cell.TEXT,
+    "permission_type": Cell.CHOICE,
+    "consent_date": Cell.DATE,
+    "processing_purpose": Cell.TEXT,
+    "source_type": Cell.CHOICE,
+    "is_unsubscribed": Cell.BOOLEAN,
+    "subscription_changed_at": Cell.UNSUBSCRIBED_SINCE,
+}
+BULK_CHOICES = {"permission_type": PermissionType, "source_type": SourceType}
 
 
 def timestamp(value: datetime.datetime | None) -> str:
@@ -137,8 +183,8 @@ def contact_row(values: Sequence[Any], exported_at: str) -> list[str]:
 
 def bulk_row_builder() -> Callable[[Sequence[Any], str], list[str]]:
     """Return a function making a bulk row from values read in BULK_FIELDS order."""
-    permission_labels = english_labels(PermissionType)
-    source_labels = english_labels(SourceType)
+    permission_labels = english_labels(BULK_CHOICES["permission_type"])
+    source_labels = english_labels(BULK_CHOICES["source_type"])
 
     def bulk_row(values: Sequence[Any], exported_at: str) -> list[str]:
         (

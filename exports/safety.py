@@ -7,7 +7,8 @@ read as "this is text". NUL characters are dropped: they truncate or corrupt
 files in many tools and have no meaning in a contact's data.
 
 Every CSV the app writes, from the contact and bulk exports to the access
-bundle and django-import-export's admin export, goes through `safe_cell`.
+bundle and django-import-export's admin export, goes through `safe_cell`; the
+bulk export on PostgreSQL applies the same rule in SQL (exports/copy_query.py).
 """
 
 import csv
@@ -21,6 +22,8 @@ from typing import Any
 BOM = "\ufeff"
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+# What a neutralised cell starts with.
+FORMULA_ESCAPE = "'"
 
 
 def safe_cell(value: Any) -> str:
@@ -31,7 +34,7 @@ def safe_cell(value: Any) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
     if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
+        return FORMULA_ESCAPE + text
     return text
 
 

@@ -217,10 +217,10 @@ def test_queries_are_the_same_for_3_and_30_contacts(admin_client, scope):
     assert queries_for(3) == queries_for(30)
 
 
-def test_the_stream_yields_one_chunk_per_batch_of_rows():
+def test_the_python_stream_yields_one_chunk_per_batch_of_rows():
     ContactFactory.create_batch(25)
     stream = ContactsCsvStream(
-        Contact.objects.order_by("id"), exported_at="x", chunk_size=10
+        Contact.objects.order_by("id"), exported_at="x", chunk_size=10, use_copy=False
     )
 
     chunks = list(stream)
@@ -266,12 +266,15 @@ def test_anonymous_visitors_are_sent_to_login(client):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_rows_come_from_a_server_side_cursor_that_postgresql_does_not_materialise(
-    postgres,
-):
+def test_python_rows_come_from_a_server_side_cursor_not_materialised(postgres):
     ContactFactory.create_batch(12)
     chunks = iter(
-        ContactsCsvStream(Contact.objects.order_by("id"), exported_at="x", chunk_size=5)
+        ContactsCsvStream(
+            Contact.objects.order_by("id"),
+            exported_at="x",
+            chunk_size=5,
+            use_copy=False,
+        )
     )
     next(chunks)
 
