@@ -8,13 +8,10 @@ rows there are. Closing the iterator early cancels the COPY.
 """
 
 import contextlib
-import logging
 import queue
 import threading
 from collections.abc import Iterator
 from typing import Any
-
-logger = logging.getLogger(__name__)
 
 # Bytes per chunk handed out, and chunks waiting at most: about 1 MiB held.
 CHUNK_BYTES = 64 * 1024
@@ -45,7 +42,7 @@ class _ChunkWriter:
         # Set by the reading thread; a bool is enough under the GIL.
         self.cancelled = False
         self.buffer = bytearray()
-        self.rows = 0
+        self.rows = 0  # in the buffer
 
     def write(self, row: bytes) -> None:
         if self.cancelled:

@@ -41,14 +41,13 @@ class ContactsCsvStream:
     The first chunk (BOM and header) is produced before any query runs, so a
     response starts at once. `rows_written` counts the rows handed out so far.
 
-    On PostgreSQL the rows come from COPY (exports/copy_query.py), which
-    renders every cell in SQL several times faster than Python can; the
-    Python path below writes the same bytes elsewhere, and on PostgreSQL too
-    with `use_copy=False`. Either way one statement reads the rows, so the
-    file is one consistent snapshot, and it runs in a transaction: a COPY
-    cancelled because the client left is rolled back with it, leaving the
-    connection usable, and Django declares the Python path's server-side
-    cursor WITH HOLD outside one, which makes PostgreSQL materialise the whole
+    On PostgreSQL the rows come from COPY, which renders every cell in SQL
+    several times faster than Python; elsewhere, or with `use_copy=False`,
+    Python writes the same bytes. Either way one statement reads the rows, so
+    the file is one consistent snapshot, inside a transaction: a COPY
+    cancelled because the client left is rolled back with it, which leaves
+    the connection usable, and outside one Django declares the Python path's
+    server-side cursor WITH HOLD, which makes PostgreSQL materialise the whole
     result before the first row can be fetched.
     """
 
@@ -64,6 +63,7 @@ class ContactsCsvStream:
         self.exported_at = exported_at
         # Rows per chunk on the Python path; COPY's chunks are sized in bytes.
         self.chunk_size = chunk_size
+        # The one place the path is chosen.
         if use_copy is None:
             use_copy = connections[contacts.db].vendor == "postgresql"
         self.use_copy = use_copy
@@ -84,6 +84,8 @@ class ContactsCsvStream:
     def _copy_rows(self) -> Iterator[bytes]:
         sql, params = bulk_copy_sql(self.contacts, exported_at=self.exported_at)
         with connections[self.contacts.db].cursor() as cursor:
+            # JIT-compiling these expressions takes longer than it saves at a
+            # million rows, and it happens before the first row is sent.
             cursor.execute("SET LOCAL jit = off")
             copy = CopyOut(cursor, sql, params)
             for chunk, rows in copy:
