@@ -222,6 +222,29 @@ def test_a_reader_that_stops_holds_the_copy_at_the_queue_bound(postgres):
     assert Contact.objects.count() == 0
 
 
+def test_a_reader_that_leaves_cancels_the_copy_on_the_server(postgres):
+    rows = 1_000_000
+    with connection.cursor() as cursor:
+        # nextval() is not rolled back: it tells how many rows COPY computed.
+        cursor.execute("CREATE TEMPORARY SEQUENCE copied")
+        sql = (
+            "COPY (SELECT nextval('copied'), repeat('x', 1000) "
+            "FROM generate_series(1, %s)) TO STDOUT"
+        )
+        with transaction.atomic():
+            chunks = iter(CopyOut(cursor, sql, [rows]))
+            next(chunks)
+
+            chunks.close()
+            transaction.set_rollback(True)
+
+        cursor.execute("SELECT last_value FROM copied")
+        computed = cursor.fetchone()[0]
+
+    # Without the cancel, the rollback would have waited for every row.
+    assert computed < rows // 2
+
+
 def test_an_error_in_copy_reaches_the_reader_and_the_connection_recovers(postgres):
     with connection.cursor() as cursor:
         copy = CopyOut(cursor, "COPY (SELECT 1 / 0) TO STDOUT", [])
