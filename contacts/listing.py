@@ -75,8 +75,15 @@ def people_listing(params: QueryDict) -> PeopleListing:
     # An invalid filter value is shown as a field error and left out.
     contacts = filterset.qs
 
-    page = selectors.people_page(contacts, sort=sort, cursor=cursor, size=PAGE_SIZE)
     total, capped = selectors.capped_count(contacts)
+    searching = bool(filterset.form.cleaned_data.get("q"))
+    page = selectors.people_page(
+        contacts,
+        sort=sort,
+        cursor=cursor,
+        size=PAGE_SIZE,
+        read_matches_first=searching or not capped,
+    )
 
     filters = filter_query(params)
     sort_links = {}
