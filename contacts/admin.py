@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext as _
 from import_export.admin import ImportMixin
 
 from contacts.erasure import ErasureChannel, contacts_erase
+from contacts.forms import AdminImportForm
 from contacts.importing import ContactResource
 from contacts.models import Contact
 
@@ -29,9 +31,14 @@ class ContactAdmin(ImportMixin, admin.ModelAdmin):
     # own form does (contacts.forms).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     resource_classes = [ContactResource]
+    import_form_class = AdminImportForm
 
     def has_import_permission(self, request) -> bool:
         return request.user.has_perm("contacts.import_contacts")
+
+    def add_data_read_fail_error_to_form(self, form, e) -> None:
+        # django-import-export names the exception's class; say it plainly.
+        form.add_error("import_file", _("This file cannot be read as CSV or XLSX."))
 
     # Deleting a person is an erasure wherever it starts: the same hooks,
     # suppression hash and accountability record as the People list's Delete.

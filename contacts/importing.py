@@ -11,7 +11,8 @@ chunk with the resource: two queries to look the chunk's emails up (contacts
 and suppressions), one INSERT and one UPDATE, so a 100,000-row file never has
 more than one chunk of objects in memory. Each chunk commits atomically with
 the job's progress: a row is imported whole or not at all, and a chunk that
-fails at the database is rolled back whole and stops the import.
+fails at the database is rolled back whole and stops the import. A large
+file's preview runs the same way in a Celery task (contacts.import_preview).
 """
 
 import csv
@@ -19,7 +20,7 @@ import logging
 import secrets
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,16 @@ class ContactResource(resources.ModelResource):
             )
         }
         self.suppressed = suppressed_hashes(emails)
+
+    def remember(self, dataset: tablib.Dataset) -> None:
+        """Note a chunk's emails as seen without checking its rows again.
+
+        A resumed preview skips the chunks it already counted, but a later
+        row repeating one of their emails is still a duplicate.
+        """
+        self.seen.update(
+            normalise_email(str(row.get("email") or "")) for row in dataset.dict
+        )
 
     def get_instance(self, instance_loader, row) -> Contact | None:
         return self.existing.get(normalise_email(str(row.get("email") or "")))
@@ -253,6 +264,12 @@ def read_chunks(path: Path, file_format: str) -> Iterator[tablib.Dataset]:
 
 @dataclass
 class RowError:
+    """One row's problems: its line in the file and a message per field.
+
+    The messages are the validators' own ("Enter a valid email address."):
+    they never repeat the row's values, so a job may keep them.
+    """
+
     row: int
     messages: list[str]
     refused: bool = False
@@ -307,11 +324,23 @@ class ImportSummary:
                     )
                 )
 
-    def as_params(self) -> dict[str, int]:
-        return {
-            name: getattr(self, name)
-            for name in ("rows", "new", "updated", "refused", "invalid")
-        }
+    def as_params(self, *, with_errors: bool = False) -> dict[str, Any]:
+        """Return the summary as JSON for a job: counts, and the errors if asked."""
+        params: dict[str, Any] = {name: getattr(self, name) for name in COUNTS}
+        if with_errors:
+            params["errors"] = [asdict(error) for error in self.errors]
+        return params
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "ImportSummary":
+        """Return the summary a job stored with as_params()."""
+        return cls(
+            **{name: params.get(name, 0) for name in COUNTS},
+            errors=[RowError(**error) for error in params.get("errors", [])],
+        )
+
+
+COUNTS = ("rows", "new", "updated", "refused", "invalid")
 
 
 def _storage() -> FileSystemStorage:
@@ -334,7 +363,8 @@ def import_file_discard(*, name: str) -> None:
     _storage().delete(name)
 
 
-def _path(name: str) -> Path:
+def import_file_path(name: str) -> Path:
+    """Return where a kept upload lives on disk."""
     return Path(_storage().path(name))
 
 
@@ -342,7 +372,7 @@ def import_preview(*, name: str, file_format: str, actor: User | None) -> Import
     """Dry-run the whole file, chunk by chunk; write nothing."""
     resource = ContactResource(actor=actor)
     summary = ImportSummary()
-    for chunk in read_chunks(_path(name), file_format):
+    for chunk in read_chunks(import_file_path(name), file_format):
         result = resource.import_data(chunk, dry_run=True, use_transactions=False)
         summary.add(result, first_row=summary.rows + 1)
     return summary
@@ -392,11 +422,11 @@ def import_job_run(*, job_id: int) -> BulkJob:
         return job
     BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
     resource = ContactResource(actor=job.actor)
-    summary = ImportSummary(**job.params.get("result", {}))
+    summary = ImportSummary.from_params(job.params.get("result", {}))
     name = job.params["file"]
 
     position = 0
-    for chunk in read_chunks(_path(name), job.params["format"]):
+    for chunk in read_chunks(import_file_path(name), job.params["format"]):
         first_row, position = position + 1, position + len(chunk)
         if position <= job.done:
             continue

@@ -1,9 +1,11 @@
 """Reads of contacts: the People list's pages and totals, and suppression."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from contacts.models import BulkJob, Contact, Suppression
 from contacts.pagination import Cursor, Page, Sort, keyset_page
@@ -120,7 +122,18 @@ def is_suppressed(email: str) -> bool:
 
 
 def unfinished_jobs(user) -> QuerySet[BulkJob]:
-    """Return the user's bulk jobs still waiting or running, newest first."""
+    """Return the user's jobs still waiting or running, newest first.
+
+    An import preview counts until it is confirmed or cancelled (for as long
+    as its confirmation may be given): it is the first half of an import.
+    """
+    waiting_preview = Q(
+        kind="import_preview",  # contacts.import_preview.KIND
+        state=BulkJob.State.DONE,
+        params__has_key="file",
+        created_at__gte=timezone.now() - timedelta(days=1),
+    ) & ~Q(params__has_key="closed")
     return BulkJob.objects.filter(
-        actor=user, state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING]
+        Q(state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING]) | waiting_preview,
+        actor=user,
     ).order_by("-created_at")

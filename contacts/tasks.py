@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from contacts import bulk, importing
+from contacts import bulk, import_preview, importing
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +44,20 @@ def import_job_run(self, job_id: int) -> None:
     except Exception:
         logger.exception("Import job %d failed", job_id)
         importing.import_job_fail(job_id=job_id)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def import_preview_job_run(self, job_id: int) -> None:
+    """Preview a large file; retry a lost connection, record other failures."""
+    try:
+        import_preview.import_preview_job_run(job_id=job_id)
+    except (OperationalError, InterfaceError) as error:
+        if self.request.retries >= MAX_RETRIES:
+            logger.exception("Import preview job %d gave up after retries", job_id)
+            import_preview.import_preview_job_fail(job_id=job_id)
+            return
+        # A dry run wrote nothing; the retry resumes after the recorded chunks.
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+    except Exception:
+        logger.exception("Import preview job %d failed", job_id)
+        import_preview.import_preview_job_fail(job_id=job_id)

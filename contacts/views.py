@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core import signing
@@ -12,6 +13,16 @@ from contacts.bulk import job_message
 from contacts.bulk_delete import BulkDeleteView
 from contacts.erasure import ErasureChannel, contacts_erase
 from contacts.forms import ContactForm, ImportUploadForm
+from contacts.import_preview import KIND as IMPORT_PREVIEW_KIND
+from contacts.import_preview import (
+    import_preview_is_open,
+    import_preview_job_cancel,
+    import_preview_job_confirm,
+    import_preview_job_create,
+    import_preview_job_start,
+    import_preview_summary,
+    import_rows_estimate,
+)
 from contacts.importing import KIND as IMPORT_KIND
 from contacts.importing import (
     ImportFileError,
@@ -74,6 +85,8 @@ def _job_for(request, job_id: int) -> BulkJob:
 @require_GET
 def bulk_job(request, job_id: int):
     job = _job_for(request, job_id)
+    if job.kind == IMPORT_PREVIEW_KIND:
+        return _import_preview_job(request, job)
     template = (
         "contacts/partials/bulk_job_progress.html"
         if request.htmx
@@ -85,8 +98,36 @@ def bulk_job(request, job_id: int):
     return render(request, template, {"job": job, "outcome": outcome})
 
 
+def _import_preview_job(request, job: BulkJob):
+    summary = import_preview_summary(job)
+    # Only the uploader confirms; an Admin looking on sees the same preview.
+    token = None
+    if job.actor_id == request.user.pk and import_preview_is_open(job):
+        token = _preview_token(request, preview_job=job.pk, ok=summary.can_import)
+    template = (
+        "contacts/partials/import_preview_job.html"
+        if request.htmx
+        else "contacts/import_preview_job.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "job": job,
+            "summary": summary,
+            "token": token,
+            "closed": job.params.get("closed", False),
+        },
+    )
+
+
 IMPORT_PREVIEW_SALT = "contacts.import.preview"
 IMPORT_PREVIEW_MAX_AGE = 24 * 60 * 60
+
+
+def _preview_token(request, **preview) -> str:
+    """Sign what the confirmation step needs: a kept file, or a preview job."""
+    return signing.dumps({**preview, "user": request.user.pk}, salt=IMPORT_PREVIEW_SALT)
 
 
 @login_required
@@ -97,21 +138,25 @@ def people_import(request):
     if request.method != "POST" or not form.is_valid():
         return render(request, "contacts/import.html", {"form": form})
 
+    name = ""
     try:
         name, file_format = import_file_store(upload=form.cleaned_data["file"])
+        rows = import_rows_estimate(name=name, file_format=file_format)
+        if rows is None or rows > settings.BULK_TASK_THRESHOLD:
+            job = import_preview_job_create(
+                name=name, file_format=file_format, rows=rows, actor=request.user
+            )
+            import_preview_job_start(job=job)
+            return redirect("contacts:bulk_job", job.pk)
         summary = import_preview(name=name, file_format=file_format, actor=request.user)
     except ImportFileError as error:
+        if name:
+            import_file_discard(name=name)
         form.add_error("file", str(error))
         return render(request, "contacts/import.html", {"form": form})
 
-    token = signing.dumps(
-        {
-            "file": name,
-            "format": file_format,
-            "rows": summary.rows,
-            "user": request.user.pk,
-        },
-        salt=IMPORT_PREVIEW_SALT,
+    token = _preview_token(
+        request, file=name, format=file_format, rows=summary.rows, ok=summary.can_import
     )
     return render(
         request,
@@ -124,6 +169,44 @@ def people_import(request):
 @permission_required("contacts.import_contacts", raise_exception=True)
 @require_http_methods(["POST"])
 def people_import_confirm(request):
+    preview = _signed_preview(request)
+    cancel = request.POST.get("action") == "cancel"
+    if preview is None or not (cancel or preview.get("ok")):
+        return _preview_expired(request)
+
+    if "preview_job" in preview:
+        if cancel:
+            cancelled = import_preview_job_cancel(
+                job_id=preview["preview_job"], actor=request.user
+            )
+            return (
+                _import_cancelled(request) if cancelled else _preview_expired(request)
+            )
+        job = import_preview_job_confirm(
+            job_id=preview["preview_job"], actor=request.user
+        )
+        if job is None:
+            return _preview_expired(request)
+    elif cancel:
+        import_file_discard(name=preview["file"])
+        return _import_cancelled(request)
+    else:
+        job = import_job_create(
+            name=preview["file"],
+            file_format=preview["format"],
+            rows=preview["rows"],
+            actor=request.user,
+        )
+
+    job = import_job_start(job=job)
+    if not job.is_finished:
+        return redirect("contacts:bulk_job", job.pk)
+    level = messages.SUCCESS if job.state == BulkJob.State.DONE else messages.ERROR
+    messages.add_message(request, level, import_message(job))
+    return redirect("contacts:people")
+
+
+def _signed_preview(request) -> dict | None:
     try:
         preview = signing.loads(
             request.POST.get("token", ""),
@@ -131,26 +214,17 @@ def people_import_confirm(request):
             max_age=IMPORT_PREVIEW_MAX_AGE,
         )
     except signing.BadSignature:
-        preview = None
-    if not preview or preview.get("user") != request.user.pk:
-        messages.error(request, _("This preview has expired. Upload the file again."))
-        return redirect("contacts:people_import")
-    if request.POST.get("action") == "cancel":
-        import_file_discard(name=preview["file"])
-        messages.info(request, _("Import cancelled."))
-        return redirect("contacts:people")
+        return None
+    return preview if preview.get("user") == request.user.pk else None
 
-    job = import_job_create(
-        name=preview["file"],
-        file_format=preview["format"],
-        rows=preview["rows"],
-        actor=request.user,
-    )
-    job = import_job_start(job=job)
-    if not job.is_finished:
-        return redirect("contacts:bulk_job", job.pk)
-    level = messages.SUCCESS if job.state == BulkJob.State.DONE else messages.ERROR
-    messages.add_message(request, level, import_message(job))
+
+def _preview_expired(request):
+    messages.error(request, _("This preview has expired. Upload the file again."))
+    return redirect("contacts:people_import")
+
+
+def _import_cancelled(request):
+    messages.info(request, _("Import cancelled."))
     return redirect("contacts:people")
 
 

@@ -238,8 +238,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_UPLOAD_BYTES = _read("MAX_UPLOAD_BYTES", env.int, 20 * 1024 * 1024)
 
-# A bulk action or import over more contacts than this runs as a Celery task
-# with a progress bar; smaller ones finish inside the request.
+# A bulk action, import or import preview over more contacts (or file rows)
+# than this runs as a Celery task with a progress bar; smaller ones finish
+# inside the request.
 BULK_TASK_THRESHOLD = _read("BULK_TASK_THRESHOLD", env.int, 5000)
 
 EMAIL_BACKEND = _read(

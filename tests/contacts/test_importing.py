@@ -1,7 +1,6 @@
 """Importing contacts from CSV and XLSX: preview, confirm, errors, scale."""
 
 import io
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -319,34 +318,3 @@ def test_the_django_admin_imports_through_the_same_resource(admin_client):
     assert new.source_type == SourceType.IMPORT
     assert Contact.objects.get(email="known@example.com").source_type == "crm_sync"
     assert Contact.objects.get(email="known@example.com").first_name == "K"
-
-
-@pytest.mark.services
-def test_a_large_import_runs_in_the_worker_with_progress(
-    celery_worker, client, settings, tmp_path, monkeypatch
-):
-    from accounts.roles import SALES_REP
-    from accounts.services import user_create
-
-    settings.BULK_TASK_THRESHOLD = 5
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 4)
-    rep = user_create(username="import-rep", password="rep-password-1", role=SALES_REP)
-    client.force_login(rep)
-    rows = "".join(f"w{i}@example.com,F,L,C\n" for i in range(11))
-    response = client.post(IMPORT, {"file": csv_file(HEADER + rows)})
-
-    started = client.post(
-        CONFIRM, {"token": response.context["token"], "action": "import"}
-    )
-
-    job = BulkJob.objects.get(kind="import")
-    assert started["Location"] == reverse("contacts:bulk_job", args=[job.pk])
-    for _ in range(100):
-        job.refresh_from_db()
-        if job.is_finished:
-            break
-        time.sleep(0.1)
-    page = client.get(started["Location"]).content.decode()
-    assert (job.state, job.done) == ("done", 11)
-    assert "Import finished: 11 added, 0 updated, 0 refused." in page
-    assert Contact.objects.filter(source_type="import").count() == 11
