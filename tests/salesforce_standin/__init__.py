@@ -4,11 +4,13 @@ It serves, under ``/services/data/vXX.X/`` for any version: SOQL queries with
 paging (``query/``, ``queryAll/`` and their ``nextRecordsUrl`` locators),
 sObject Collections updates (``PATCH composite/sobjects``, at most 200 records)
 and retrieval (``GET composite/sobjects/<Type>``), single-record ``GET`` and
-``PATCH sobjects/<Type>/<Id>``, Bulk API 2.0 ingest update jobs and
-``limits/``. It also serves the OAuth 2.0 token endpoint
-(``POST /services/oauth2/token``, password and client_credentials grants) and
-the SOAP ``login`` call (``POST /services/Soap/u/<version>``). Every answer
-carries ``Sforce-Limit-Info: api-usage=N/M``. Records live in memory
+``PATCH sobjects/<Type>/<Id>``, Bulk API 2.0 ingest update jobs,
+``limits/`` and Composite Batch (``POST composite/batch``, whose subrequests
+run through the same handlers as direct calls). It also serves the OAuth 2.0
+token endpoint (``POST /services/oauth2/token``, password and
+client_credentials grants) and the SOAP ``login`` call
+(``POST /services/Soap/u/<version>``). Every answer carries
+``Sforce-Limit-Info: api-usage=N/M``. Records live in memory
 (``standin.store``); requests are counted by kind (``standin.counts``) and
 logged (``standin.requests``); faults are scheduled on ``standin.faults``.
 
@@ -50,7 +52,9 @@ server; ``standin.ca_path`` is its PEM bundle. Never pass ``verify=False``.
 
 Counting kinds: login, query, query_more, collections_patch, collections_get,
 record_get, record_patch, bulk_create, bulk_upload, bulk_close (any job state
-change), bulk_poll, bulk_results, bulk_delete, limits, unknown.
+change), bulk_poll, bulk_results, bulk_delete, limits, composite_batch, unknown.
+A Composite Batch request counts once, as composite_batch; its subrequests are
+counted by kind in ``standin.subrequest_counts`` and listed on its log entry.
 
 Run it as a process for benchmarks::
 
@@ -59,7 +63,7 @@ Run it as a process for benchmarks::
 prints one JSON line with ``instance_url``, ``ca_path`` and ``token``.
 """
 
-from .endpoints import RequestRecord, SalesforceApi
+from .endpoints import RequestRecord, SalesforceApi, SubrequestRecord
 from .faults import FaultAction, FaultPlan, RecordFault, RequestFault
 from .server import DEFAULT_API_VERSION, SalesforceStandin, StandinSession
 from .soql import SoqlError, SoqlQuery, parse
@@ -86,6 +90,7 @@ __all__ = [
     "SoqlError",
     "SoqlQuery",
     "StandinSession",
+    "SubrequestRecord",
     "format_datetime",
     "make_salesforce_id",
     "normalize_id",

@@ -5,6 +5,13 @@ the server module feeds it from sockets. Shapes follow Salesforce's REST API
 reference: errors are JSON lists of ``{"message", "errorCode"}`` objects, save
 results are ``{"id", "success", "errors"}`` (a failed result carries no id, as
 in Salesforce, so clients must match results to records by position).
+
+A Composite Batch request (``POST composite/batch``) runs each subrequest
+through the same handlers as a direct call and answers
+``{"hasErrors", "results": [{"statusCode", "result"}]}``. As in Salesforce,
+each subrequest counts against the API request limit and the batch itself does
+not; for the request counts it is one request of kind ``composite_batch``, and
+its subrequests are listed on its log entry and in ``subrequest_counts``.
 """
 
 import base64
@@ -21,10 +28,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from . import soql
-from .faults import FaultPlan
+from .faults import ConnectionResetRequested, FaultAction, FaultPlan, RequestFault
 from .store import (
     KEY_PREFIXES,
     RecordError,
@@ -42,6 +49,13 @@ XML_TYPE = "text/xml;charset=UTF-8"
 MAX_COLLECTION_RECORDS = 200
 MIN_QUERY_BATCH_SIZE = 200
 MAX_QUERY_BATCH_SIZE = 2000
+MAX_BATCH_SUBREQUESTS = 25
+# Composite Batch takes subrequests from API version 34.0 up to its own version.
+MIN_BATCH_VERSION = 34.0
+# The resources Composite Batch accepts, among those the stand-in serves.
+BATCHABLE_KINDS = frozenset(
+    {"query", "query_more", "limits", "record_get", "record_patch"}
+)
 
 ORG_ID = make_salesforce_id("00D", 4242)
 
@@ -95,6 +109,18 @@ class ApiResponse:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    subrequests: list["SubrequestRecord"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SubrequestRecord:
+    """One subrequest of a Composite Batch request, as its log entry lists it."""
+
+    kind: str
+    method: str
+    path: str
+    status: int
+    fault: str | None
 
 
 @dataclass(frozen=True)
@@ -107,6 +133,7 @@ class RequestRecord:
     status: int | None
     fault: str | None
     at: float
+    subrequests: tuple[SubrequestRecord, ...] = ()
 
 
 def json_response(status: int, payload: Any) -> ApiResponse:
@@ -203,6 +230,7 @@ _ROUTES = [
         "bulk_results",
     ),
     _route("GET", _DATA + r"limits", "limits", "limits"),
+    _route("POST", _DATA + r"composite/batch", "composite_batch", "composite_batch"),
 ]
 
 
@@ -290,8 +318,11 @@ class SalesforceApi:
         self._cursors: dict[str, list[dict[str, Any]]] = {}
         self._jobs: dict[str, _BulkJob] = {}
         self._counts: Counter[str] = Counter()
+        self._subrequest_counts: Counter[str] = Counter()
         self._log: list[RequestRecord] = []
         self.api_requests_used = 0
+        # How a slow fault waits; the server swaps in its stop event's wait.
+        self.wait: Callable[[float], object] = time.sleep
 
     # -- sessions, counting and logging ---------------------------------------
 
@@ -334,19 +365,38 @@ class SalesforceApi:
             )
             return len(self._log) - 1
 
-    def log_status(self, index: int, status: int | None) -> None:
-        """Record the status a logged request was answered with."""
+    def log_status(
+        self,
+        index: int,
+        status: int | None,
+        subrequests: list[SubrequestRecord] | None = None,
+    ) -> None:
+        """Record the status a request was answered with, and its subrequests."""
+        subrequests = subrequests or []
         with self._lock:
             entry = self._log[index]
             self._log[index] = RequestRecord(
-                entry.kind, entry.method, entry.path, status, entry.fault, entry.at
+                entry.kind,
+                entry.method,
+                entry.path,
+                status,
+                entry.fault,
+                entry.at,
+                tuple(subrequests),
             )
+            self._subrequest_counts.update(sub.kind for sub in subrequests)
 
     @property
     def counts(self) -> Counter[str]:
         """Return a copy of the per-kind request counts."""
         with self._lock:
             return Counter(self._counts)
+
+    @property
+    def subrequest_counts(self) -> Counter[str]:
+        """Return a copy of the per-kind counts of Composite Batch subrequests."""
+        with self._lock:
+            return Counter(self._subrequest_counts)
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -362,12 +412,32 @@ class SalesforceApi:
         """Forget counts, log, cursors, jobs and API usage (sessions stay valid)."""
         with self._lock:
             self._counts.clear()
+            self._subrequest_counts.clear()
             self._log.clear()
             self._cursors.clear()
             self._jobs.clear()
             self.api_requests_used = 0
 
     # -- dispatch --------------------------------------------------------------
+
+    def answer(self, request: ApiRequest, fault: RequestFault | None) -> ApiResponse:
+        """Answer one request, or let the fault that caught it answer instead.
+
+        A ``connection_reset`` fault raises ConnectionResetRequested.
+        """
+        if fault is None:
+            return self.handle(request)
+        if fault.action is FaultAction.CONNECTION_RESET:
+            raise ConnectionResetRequested
+        if fault.action is FaultAction.SLOW:
+            self.wait(fault.delay)
+            return self.handle(request)
+        if fault.action is FaultAction.INVALID_SESSION:
+            self.revoke_session(self.bearer_token(request))
+            return error_response(
+                401, "INVALID_SESSION_ID", "Session expired or invalid"
+            )
+        return error_response(fault.status, fault.error_code, fault.message)
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request that no fault intercepted."""
@@ -385,7 +455,9 @@ class SalesforceApi:
                 return error_response(
                     403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
                 )
-            self.api_requests_used += 1
+            # A batch's subrequests count against the limit, the batch does not.
+            if kind != "composite_batch":
+                self.api_requests_used += 1
 
         if route is None:
             allowed = [r.method for r in _ROUTES if r.pattern.match(request.path)]
@@ -948,6 +1020,93 @@ class SalesforceApi:
                         writer.writerows(row for row in reader if row)
         return ApiResponse(200, buffer.getvalue().encode(), CSV_TYPE)
 
+    # -- Composite Batch -------------------------------------------------------
+
+    def _composite_batch(self, request: ApiRequest, version: str) -> ApiResponse:
+        body = self._json_body(request)
+        if body is _JSON_PARSE_ERROR or not isinstance(body, dict):
+            return error_response(400, "JSON_PARSER_ERROR", "Malformed JSON request")
+        # Salesforce checks every subrequest before it runs any of them.
+        try:
+            subrequests = self._subrequests(request, version, body.get("batchRequests"))
+        except _InvalidBatch as error:
+            return error_response(400, "INVALID_BATCH_REQUEST", str(error))
+        halt_on_error = body.get("haltOnError") is True
+
+        results: list[dict[str, Any]] = []
+        log: list[SubrequestRecord] = []
+        halted = False
+        for kind, sub in subrequests:
+            fault = None
+            if halted:
+                response = error_response(
+                    412,
+                    "BATCH_PROCESSING_HALTED",
+                    "Batch processing halted because a previous subrequest failed",
+                )
+            else:
+                fault = self.faults.take_request_fault(kind, sub.path, subrequest=True)
+                response = self.answer(sub, fault)
+                halted = halt_on_error and response.status >= 400
+            results.append(
+                {
+                    "statusCode": response.status,
+                    "result": json.loads(response.body) if response.body else None,
+                }
+            )
+            log.append(
+                SubrequestRecord(
+                    kind,
+                    sub.method,
+                    sub.path,
+                    response.status,
+                    fault.action.value if fault else None,
+                )
+            )
+
+        has_errors = any(result["statusCode"] >= 400 for result in results)
+        answer = json_response(200, {"hasErrors": has_errors, "results": results})
+        answer.subrequests = log
+        return answer
+
+    def _subrequests(
+        self, batch: ApiRequest, version: str, entries: Any
+    ) -> list[tuple[str, ApiRequest]]:
+        if not isinstance(entries, list) or not entries:
+            raise _InvalidBatch("batchRequests must hold at least one subrequest")
+        if len(entries) > MAX_BATCH_SUBREQUESTS:
+            raise _InvalidBatch(
+                f"A batch holds at most {MAX_BATCH_SUBREQUESTS} subrequests"
+            )
+        subrequests = []
+        for entry in entries:
+            method = entry.get("method") if isinstance(entry, dict) else None
+            url = entry.get("url") if isinstance(entry, dict) else None
+            if not isinstance(method, str) or not isinstance(url, str):
+                raise _InvalidBatch("Each subrequest needs a method and a url")
+            split = urlsplit(url)
+            path = split.path
+            # Salesforce also takes URLs relative to /services/data/.
+            if re.match(r"v\d+\.\d+/", path):
+                path = "/services/data/" + path
+            kind, route, params = self.classify(method.upper(), path)
+            if route is None or kind not in BATCHABLE_KINDS:
+                raise _InvalidBatch(f"{method} {split.path} cannot run in a batch")
+            if not MIN_BATCH_VERSION <= float(params["version"]) <= float(version):
+                raise _InvalidBatch(
+                    f"Subrequest versions must be from {MIN_BATCH_VERSION} to {version}"
+                )
+            rich_input = entry.get("richInput")
+            sub = ApiRequest(
+                method=method.upper(),
+                path=path,
+                query=parse_qs(split.query, keep_blank_values=True),
+                headers=batch.headers,
+                body=b"" if rich_input is None else json.dumps(rich_input).encode(),
+            )
+            subrequests.append((kind, sub))
+        return subrequests
+
     # -- limits ----------------------------------------------------------------
 
     def _limits(self, request: ApiRequest, version: str) -> ApiResponse:
@@ -967,6 +1126,14 @@ class SalesforceApi:
 
 
 _JSON_PARSE_ERROR = object()
+
+
+class _InvalidBatch(Exception):
+    """A Composite Batch request Salesforce would refuse before running any of it.
+
+    Salesforce documents the 400 status for these; INVALID_BATCH_REQUEST as
+    the error code is the stand-in's own choice.
+    """
 
 
 def _rolled_back(item: tuple[str, dict[str, Any]] | RecordError) -> dict[str, Any]:

@@ -10,6 +10,12 @@ Two kinds of fault exist:
 A request fault with no ``kind`` matches every API request but never a login,
 so that a fault meant for the data API does not swallow the re-login that
 recovers from it; pass ``kind="login"`` to break logins on purpose.
+
+Inside a Composite Batch request (kind ``composite_batch``) each subrequest is
+matched by its own kind ("query", "query_more", "limits", ...), so a fault with
+that kind answers the subrequest, not the batch; a fault with no ``kind`` only
+ever catches whole HTTP requests. A ``connection_reset`` that catches a
+subrequest drops the batch's connection, as a reset would.
 """
 
 import threading
@@ -18,6 +24,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .store import RecordError, normalize_id
+
+
+class ConnectionResetRequested(Exception):
+    """Raised while answering a request to drop its connection without an answer."""
 
 
 class FaultAction(StrEnum):
@@ -43,9 +53,9 @@ class RequestFault:
     delay: float = 0.0
     fired: int = 0
 
-    def matches(self, kind: str, path: str) -> bool:
+    def matches(self, kind: str, path: str, *, subrequest: bool = False) -> bool:
         """Tell whether this fault applies to a request of this kind and path."""
-        if self.kind is None and kind == "login":
+        if self.kind is None and (kind == "login" or subrequest):
             return False
         if self.kind is not None and self.kind != kind:
             return False
@@ -256,11 +266,15 @@ class FaultPlan:
                     RecordError(status_code, text, fields), remaining=times
                 )
 
-    def take_request_fault(self, kind: str, path: str) -> RequestFault | None:
+    def take_request_fault(
+        self, kind: str, path: str, *, subrequest: bool = False
+    ) -> RequestFault | None:
         """Consume and return the first scheduled fault matching this request."""
         with self._lock:
             for fault in self._request_faults:
-                if fault.remaining > 0 and fault.matches(kind, path):
+                if fault.remaining > 0 and fault.matches(
+                    kind, path, subrequest=subrequest
+                ):
                     fault.remaining -= 1
                     fault.fired += 1
                     return fault

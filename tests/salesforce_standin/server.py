@@ -28,9 +28,8 @@ from .endpoints import (
     ApiResponse,
     RequestRecord,
     SalesforceApi,
-    error_response,
 )
-from .faults import FaultAction, FaultPlan
+from .faults import ConnectionResetRequested, FaultPlan
 from .store import RecordStore
 
 logger = logging.getLogger(__name__)
@@ -106,25 +105,13 @@ class _Handler(BaseHTTPRequestHandler):
             kind, request.method, request.path, fault.action.value if fault else None
         )
 
-        if fault is not None and fault.action is FaultAction.CONNECTION_RESET:
+        try:
+            response = api.answer(request, fault)
+        except ConnectionResetRequested:
             api.log_status(log_index, None)
-            raise _ConnectionReset
-        if fault is not None and fault.action is FaultAction.SLOW:
-            # Waiting on the stop event lets the server shut down mid-delay.
-            standin.stopping.wait(fault.delay)
-            fault = None
+            raise _ConnectionReset from None
 
-        if fault is None:
-            response = api.handle(request)
-        elif fault.action is FaultAction.INVALID_SESSION:
-            api.revoke_session(api.bearer_token(request))
-            response = error_response(
-                401, "INVALID_SESSION_ID", "Session expired or invalid"
-            )
-        else:
-            response = error_response(fault.status, fault.error_code, fault.message)
-
-        api.log_status(log_index, response.status)
+        api.log_status(log_index, response.status, response.subrequests)
         self._send(response, api.limit_info())
 
     def _send(self, response: ApiResponse, limit_info: str) -> None:
@@ -261,6 +248,8 @@ class SalesforceStandin:
             client_secret=client_secret,
         )
         self.stopping = threading.Event()
+        # Waiting on the stop event lets the server shut down mid-delay.
+        self.api.wait = self.stopping.wait
         self._server: _TlsServer | None = None
         self._thread: threading.Thread | None = None
         self._tempdir: str | None = None
@@ -419,6 +408,11 @@ class SalesforceStandin:
     def counts(self) -> Counter[str]:
         """Return a copy of the request counts by kind."""
         return self.api.counts
+
+    @property
+    def subrequest_counts(self) -> Counter[str]:
+        """Return a copy of the Composite Batch subrequest counts by kind."""
+        return self.api.subrequest_counts
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -853,6 +854,226 @@ def test_bulk2_failed_results_carry_injected_validation_errors(
         "person1@example.com",
         "bulk@example.com",
     ]
+
+
+# -- Composite Batch ----------------------------------------------------------
+
+
+def query_subrequest(text: str, version: str = "59.0") -> dict[str, str]:
+    return {
+        "method": "GET",
+        "url": f"/services/data/v{version}/query/?" + urlencode({"q": text}),
+    }
+
+
+def batch(sf: Salesforce, *subrequests: dict, halt_on_error: bool = False) -> dict:
+    body = {"batchRequests": list(subrequests), "haltOnError": halt_on_error}
+    return sf.restful("composite/batch", method="POST", json=body)
+
+
+def test_composite_batch_answers_each_subrequest_as_a_direct_call_would(
+    standin: SalesforceStandin, sf: Salesforce
+) -> None:
+    contact_ids = add_contacts(standin, 3)
+    lead_id = standin.store.add_lead(Email="lin@example.com", LastName="L")
+    standin.query_batch_size = 2
+
+    answer = batch(
+        sf,
+        query_subrequest("SELECT Id FROM Contact"),
+        query_subrequest("SELECT Id, Email FROM Lead"),
+        # Salesforce also takes URLs relative to /services/data/.
+        {"method": "GET", "url": "v59.0/limits"},
+    )
+
+    contacts, leads, limits = answer["results"]
+    assert answer["hasErrors"] is False
+    assert [r["statusCode"] for r in answer["results"]] == [200, 200, 200]
+    assert contacts["result"]["done"] is False
+    assert [r["Id"] for r in contacts["result"]["records"]] == contact_ids[:2]
+    assert leads["result"]["records"] == [
+        {
+            "attributes": {
+                "type": "Lead",
+                "url": f"/services/data/v59.0/sobjects/Lead/{lead_id}",
+            },
+            "Id": lead_id,
+            "Email": "lin@example.com",
+        }
+    ]
+    assert limits["result"]["DailyApiRequests"]["Max"] == 15000
+    # A locator from a batch pages on like any other.
+    rest = sf.query_more(contacts["result"]["nextRecordsUrl"], identifier_is_url=True)
+    assert [r["Id"] for r in rest["records"]] == contact_ids[2:]
+
+    assert standin.counts == {"composite_batch": 1, "query_more": 1}
+    assert standin.subrequest_counts == {"query": 2, "limits": 1}
+    assert [(s.kind, s.status) for s in standin.requests[0].subrequests] == [
+        ("query", 200),
+        ("query", 200),
+        ("limits", 200),
+    ]
+    # Each subrequest counts against the API limit; the batch itself does not.
+    assert standin.api_requests_used == 4
+    assert sf.api_usage["api-usage"].used == 4
+
+
+def test_a_failed_subrequest_answers_inside_a_200_and_the_rest_still_run(
+    standin: SalesforceStandin, sf: Salesforce
+) -> None:
+    add_contacts(standin, 1)
+    with pytest.raises(SalesforceMalformedRequest) as direct:
+        sf.query("SELECT Bogus FROM Contact")
+
+    answer = batch(
+        sf,
+        query_subrequest("SELECT Bogus FROM Contact"),
+        query_subrequest("SELECT Id FROM Contact"),
+    )
+
+    failed, passed = answer["results"]
+    assert answer["hasErrors"] is True
+    assert (failed["statusCode"], failed["result"]) == (400, direct.value.content)
+    assert (passed["statusCode"], passed["result"]["totalSize"]) == (200, 1)
+
+
+def test_halt_on_error_answers_412_for_every_later_subrequest(
+    standin: SalesforceStandin, sf: Salesforce
+) -> None:
+    answer = batch(
+        sf,
+        {"method": "GET", "url": "/services/data/v59.0/sobjects/Contact/nope"},
+        query_subrequest("SELECT Id FROM Contact"),
+        {"method": "GET", "url": "/services/data/v59.0/limits"},
+        halt_on_error=True,
+    )
+
+    assert answer["hasErrors"] is True
+    assert [r["statusCode"] for r in answer["results"]] == [404, 412, 412]
+    assert answer["results"][1]["result"][0]["errorCode"] == "BATCH_PROCESSING_HALTED"
+    # Halted subrequests never ran, so they cost nothing.
+    assert standin.api_requests_used == 1
+    assert standin.subrequest_counts == {"record_get": 1, "query": 1, "limits": 1}
+
+
+def test_a_fault_aimed_at_a_kind_answers_the_subrequest_inside_the_batch(
+    standin: SalesforceStandin, sf: Salesforce
+) -> None:
+    standin.faults.invalid_session(kind="query")
+    token = sf.session_id
+
+    answer = batch(
+        sf,
+        query_subrequest("SELECT Id FROM Contact"),
+        query_subrequest("SELECT Id FROM Lead"),
+    )
+
+    # The revoked session fails the next subrequest too, as in Salesforce.
+    assert [r["statusCode"] for r in answer["results"]] == [401, 401]
+    assert answer["results"][0]["result"] == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
+    assert not standin.api.is_valid_session(token)
+    assert [
+        (
+            r.kind,
+            r.status,
+            r.fault,
+            [(s.kind, s.status, s.fault) for s in r.subrequests],
+        )
+        for r in standin.requests
+    ] == [
+        (
+            "composite_batch",
+            200,
+            None,
+            [("query", 401, "invalid_session"), ("query", 401, None)],
+        )
+    ]
+
+
+def test_the_request_limit_can_run_out_between_subrequests(
+    standin: SalesforceStandin, sf: Salesforce
+) -> None:
+    standin.api_request_limit = 1
+
+    answer = batch(
+        sf,
+        query_subrequest("SELECT Id FROM Contact"),
+        query_subrequest("SELECT Id FROM Lead"),
+    )
+
+    assert [r["statusCode"] for r in answer["results"]] == [200, 403]
+    assert answer["results"][1]["result"][0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+    # With the quota spent, the batch itself is refused.
+    with pytest.raises(SalesforceRefusedRequest) as error:
+        batch(sf, query_subrequest("SELECT Id FROM Contact"))
+    assert error.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+@pytest.mark.parametrize(
+    ("inject", "raised"),
+    [
+        pytest.param(
+            lambda f: f.server_error(503), SalesforceGeneralError, id="no-kind"
+        ),
+        pytest.param(
+            lambda f: f.request_limit_exceeded(kind="composite_batch"),
+            SalesforceRefusedRequest,
+            id="batch-kind",
+        ),
+        pytest.param(
+            lambda f: f.connection_reset(kind="query"),
+            requests.exceptions.ConnectionError,
+            id="reset-in-a-subrequest",
+        ),
+    ],
+)
+def test_faults_on_the_batch_itself_fail_the_whole_request(
+    standin: SalesforceStandin, sf: Salesforce, inject, raised
+) -> None:
+    inject(standin.faults)
+
+    with pytest.raises(raised):
+        batch(sf, query_subrequest("SELECT Id FROM Contact"))
+
+    assert standin.counts == {"composite_batch": 1}
+    assert standin.faults.pending == []
+    # The next batch goes through.
+    assert batch(sf, query_subrequest("SELECT Id FROM Contact"))["hasErrors"] is False
+
+
+@pytest.mark.parametrize(
+    "subrequests",
+    [
+        pytest.param([], id="empty"),
+        pytest.param([query_subrequest("SELECT Id FROM Contact")] * 26, id="26"),
+        pytest.param(
+            [{"method": "PATCH", "url": "/services/data/v59.0/composite/sobjects"}],
+            id="not-batchable",
+        ),
+        pytest.param(
+            [{"method": "POST", "url": "/services/data/v59.0/limits"}],
+            id="wrong-method",
+        ),
+        pytest.param(
+            [query_subrequest("SELECT Id FROM Contact", version="60.0")],
+            id="newer-version",
+        ),
+        pytest.param([{"url": "/services/data/v59.0/limits"}], id="no-method"),
+    ],
+)
+def test_a_malformed_batch_is_refused_before_any_subrequest_runs(
+    standin: SalesforceStandin, sf: Salesforce, subrequests: list
+) -> None:
+    good = query_subrequest("SELECT Id FROM Contact")
+
+    with pytest.raises(SalesforceMalformedRequest) as error:
+        batch(sf, good, *subrequests) if subrequests else batch(sf)
+
+    assert error.value.content[0]["errorCode"] == "INVALID_BATCH_REQUEST"
+    assert standin.api_requests_used == 0
+    assert standin.subrequest_counts == {}
 
 
 # -- counting, reset and the standalone process ------------------------------
