@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from django.conf import settings
@@ -31,8 +31,11 @@ from simple_salesforce.exceptions import (
     SalesforceError,
     SalesforceExpiredSession,
     SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
     SalesforceOperationError,
     SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
 )
 from simple_salesforce.util import getUniqueElementValueFromXmlString
 
@@ -42,6 +45,15 @@ T = TypeVar("T")
 
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 _COLLECTION_SIZE = 200
+_BATCH_SIZE = 25
+# The exception simple-salesforce raises for each status of a direct call.
+_ERRORS_BY_STATUS: dict[int, type[SalesforceError]] = {
+    300: SalesforceMoreThanOneRecord,
+    400: SalesforceMalformedRequest,
+    401: SalesforceExpiredSession,
+    403: SalesforceRefusedRequest,
+    404: SalesforceResourceNotFound,
+}
 
 
 class SyncError(Exception):
@@ -354,6 +366,35 @@ class SalesforceClient:
             )
             yield page["records"]
 
+    def query_pages_together(
+        self, soqls: list[str]
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """Yield (query index, records) for up to 25 SOQL queries, page by page.
+
+        The first pages of all the queries come in one Composite Batch request;
+        later pages follow each nextRecordsUrl with a plain queryMore. The
+        queries take turns, so that no query locator sits idle while another
+        query pages on: Salesforce drops a locator left idle for 15 minutes.
+        """
+        if not 0 < len(soqls) <= _BATCH_SIZE:
+            raise ValueError("a Composite Batch takes 1 to 25 subrequests")
+        pages = self.call(lambda sf: _first_pages(sf, soqls))
+        for index, page in enumerate(pages):
+            yield index, page["records"]
+
+        open_pages = {i: page for i, page in enumerate(pages) if not page["done"]}
+        while open_pages:
+            for index, page in list(open_pages.items()):
+                next_url = page["nextRecordsUrl"]
+                page = self.call(
+                    lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
+                )
+                yield index, page["records"]
+                if page["done"]:
+                    del open_pages[index]
+                else:
+                    open_pages[index] = page
+
     def update_collection(self, records: list[dict[str, Any]]) -> list[RecordResult]:
         """Update at most 200 records in one sObject Collections request."""
         if len(records) > _COLLECTION_SIZE:
@@ -417,6 +458,33 @@ class SalesforceClient:
                     )
                 )
         return outcomes
+
+
+def _first_pages(sf: Salesforce, soqls: list[str]) -> list[dict[str, Any]]:
+    """Run SOQL queries in one Composite Batch request; return their first pages.
+
+    A subrequest that failed inside the batch's 200 answer raises what
+    simple-salesforce raises for the same answer to a direct call, so that
+    `SalesforceClient.call` re-logs in, backs off or stops just the same.
+    """
+    base_path = urlsplit(sf.base_url).path
+    subrequests = [
+        {"method": "GET", "url": f"{base_path}query/?{urlencode({'q': soql})}"}
+        for soql in soqls
+    ]
+    # The whole batch is sent again after any failure, so the subrequests after
+    # a failed one would only spend API calls: Salesforce answers them 412.
+    body = {"batchRequests": subrequests, "haltOnError": True}
+    answer = sf.restful("composite/batch", method="POST", json=body)
+
+    pages = []
+    for subrequest, result in zip(subrequests, answer["results"], strict=True):
+        status = result["statusCode"]
+        if status >= 300:
+            error = _ERRORS_BY_STATUS.get(status, SalesforceGeneralError)
+            raise error(subrequest["url"], status, "composite/batch", result["result"])
+        pages.append(result["result"])
+    return pages
 
 
 class _HttpServerError(Exception):

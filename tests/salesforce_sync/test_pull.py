@@ -38,15 +38,18 @@ def test_opt_outs_are_pulled_through_every_page(salesforce):
     )
     assert unsubscribed == {c.pk for c in contacts[:3] + leads[:1]}
     assert (run.pulled, run.received, run.pushed) == (7, 4, 0)
-    # Contacts: 5 records in pages of 2; Leads: 2 records in one page.
-    assert salesforce.counts == {"login": 1, "query": 2, "query_more": 2}
+    # The first page of both in one batch; then Contacts' other 3 records in
+    # pages of 2 (the 2 Leads fit the first page).
+    assert salesforce.counts == {"login": 1, "composite_batch": 1, "query_more": 2}
+    assert salesforce.subrequest_counts == {"query": 2}
+    assert run.requests == 4
     change = contacts[0].subscription_changes.get()
     assert (change.channel, change.actor_name) == ("salesforce_sync", "Salesforce sync")
     # Unsubscribes that came from Salesforce are not sent back to it.
     assert not OutboxEntry.objects.exists()
 
 
-def test_a_pull_with_nothing_changed_reads_one_page_per_object(salesforce):
+def test_a_pull_with_nothing_changed_takes_one_request(salesforce):
     linked_contacts(salesforce, 3)
     linked_contacts(salesforce, 1, sobject="Lead")
     sync_run()
@@ -54,8 +57,35 @@ def test_a_pull_with_nothing_changed_reads_one_page_per_object(salesforce):
 
     run = sync_run()
 
-    assert salesforce.counts == {"login": 1, "query": 2}
-    assert (run.received, run.pushed) == (0, 0)
+    # Every run logs in; beyond that, one Composite Batch holds both queries.
+    assert salesforce.counts == {"login": 1, "composite_batch": 1}
+    assert salesforce.subrequest_counts == {"query": 2}
+    assert [(sub.kind, sub.status) for sub in salesforce.requests[1].subrequests] == [
+        ("query", 200),
+        ("query", 200),
+    ]
+    assert (run.requests, run.received, run.pushed) == (2, 0, 0)
+    # Salesforce counts each subrequest of a batch against the API limit.
+    assert run.api_usage == salesforce.api_requests_used == 2
+
+
+def test_later_pages_of_contacts_and_leads_take_turns(salesforce):
+    contacts = linked_contacts(salesforce, 5)
+    leads = linked_contacts(salesforce, 4, sobject="Lead")
+    opt_out_in_salesforce(salesforce, contacts[-1:] + leads[-1:])
+    salesforce.query_batch_size = 2
+
+    run = sync_run()
+
+    # Taking turns keeps both query locators busy: Salesforce drops idle ones.
+    kinds = [r.kind for r in salesforce.requests]
+    assert kinds == ["login", "composite_batch", *["query_more"] * 3]
+    cursors = [r.path.rsplit("/", 1)[1].split("-")[0] for r in salesforce.requests]
+    assert cursors[2] != cursors[3]
+    assert cursors[2] == cursors[4]
+    assert (run.pulled, run.received) == (9, 2)
+    state = SyncState.objects.get()
+    assert None not in (state.contact_watermark, state.lead_watermark)
 
 
 def test_the_pull_reads_from_the_watermark_minus_the_overlap(salesforce):

@@ -108,7 +108,7 @@ def test_overlapping_triggers_run_once(salesforce):
 
     thread = threading.Thread(target=first_run)
     thread.start()
-    wait_for(lambda: salesforce.counts["query"] >= 1)
+    wait_for(lambda: salesforce.counts["composite_batch"] >= 1)
 
     results["second"] = sync_run(trigger=RunTrigger.MANUAL)
     results["relay"] = sync_run(trigger=RunTrigger.RELAY)
