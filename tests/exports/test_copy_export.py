@@ -138,7 +138,9 @@ def test_postgresql_exports_with_copy_and_other_databases_with_python(db):
 
 # Any text PostgreSQL can store: no NUL (text cannot hold one), no lone
 # surrogate (not UTF-8); often starting with a formula character.
-STORABLE_TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=12)
+STORABLE_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12
+)
 CELL_TEXT = st.one_of(
     STORABLE_TEXT,
     st.tuples(st.sampled_from(FORMULA_TRIGGERS), STORABLE_TEXT).map("".join),
