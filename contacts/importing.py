@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 KIND = "import"
 CHANNEL = "import"
 CHUNK_ROWS = 1000
+# An XLSX file is a ZIP: a small upload can expand to gigabytes of XML (a
+# "zip bomb"). Real workbooks compress about tenfold; refuse far beyond that.
+XLSX_EXPANSION_LIMIT = 50
 # Per-row errors shown in a preview; the counts cover every row.
 MAX_REPORTED_ERRORS = 100
 FORMATS = ("csv", "xlsx")
@@ -218,6 +221,7 @@ def read_rows(path: Path, file_format: str) -> Iterator[list[str]]:
             with path.open("r", encoding="utf-8-sig", newline="") as handle:
                 yield from csv.reader(handle)
         else:
+            _check_expansion(path)
             workbook = load_workbook(path, read_only=True, data_only=True)
             try:
                 for row in workbook.active.iter_rows(values_only=True):
@@ -236,6 +240,18 @@ def read_rows(path: Path, file_format: str) -> Iterator[list[str]]:
         OSError,
     ) as error:
         raise ImportFileError(_("This file cannot be read as CSV or XLSX.")) from error
+
+
+def _check_expansion(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        expanded = sum(member.file_size for member in archive.infolist())
+    if expanded > max(path.stat().st_size, 1) * XLSX_EXPANSION_LIMIT:
+        raise ImportFileError(
+            _(
+                "This XLSX file expands to an unusual size. Save it as CSV "
+                "and upload that."
+            )
+        )
 
 
 def read_chunks(path: Path, file_format: str) -> Iterator[tablib.Dataset]:

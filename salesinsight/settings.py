@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "salesinsight.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -367,6 +368,9 @@ LOGGING = {
         "redact_unsubscribe_tokens": {
             "()": "unsubscribes.logfilters.RedactUnsubscribeTokens",
         },
+        "redact_query_strings": {
+            "()": "salesinsight.logfilters.RedactQueryStrings",
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "line"},
@@ -384,6 +388,9 @@ LOGGING = {
             "level": "ERROR",
             "filters": ["redact_unsubscribe_tokens"],
         },
+        # Logger filters apply to the logger they sit on, not its children:
+        # this is the logger that names each request's URL.
+        "urllib3.connectionpool": {"filters": ["redact_query_strings"]},
         # Axes reports every login at INFO; failures are what matter here.
         "axes": {"level": "WARNING"},
     },

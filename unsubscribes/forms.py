@@ -9,6 +9,31 @@ from unsubscribes.models import EVIDENCE_EXTENSIONS
 from unsubscribes.services import ConsentProof
 
 TOO_LARGE = _("Upload a file of at most %(size)s.")
+NOT_WHAT_IT_SAYS = _(
+    "This file is not the kind its name says. Upload a real PDF, image, saved "
+    "email or text file."
+)
+
+# How each kind of evidence file starts. Saved emails and text files are
+# text: they must not hold NUL bytes, which a binary file in disguise would.
+_SIGNATURES = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    # Outlook's .msg is an OLE2 compound file.
+    "msg": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+}
+
+
+def _content_matches(upload, extension: str) -> bool:
+    """Return True if the upload's first bytes fit its extension."""
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    if extension in _SIGNATURES:
+        return head.startswith(_SIGNATURES[extension])
+    return b"\x00" not in head
 
 
 SUBJECT_ONE_LINE = _("Keep the subject on one line.")
@@ -63,10 +88,15 @@ class ResubscribeForm(forms.Form):
 
     def clean_evidence_file(self):
         upload = self.cleaned_data.get("evidence_file")
-        if upload and upload.size > settings.MAX_UPLOAD_BYTES:
+        if not upload:
+            return upload
+        if upload.size > settings.MAX_UPLOAD_BYTES:
             raise ValidationError(
                 TOO_LARGE, params={"size": filesizeformat(settings.MAX_UPLOAD_BYTES)}
             )
+        extension = upload.name.rsplit(".", 1)[-1].lower()
+        if not _content_matches(upload, extension):
+            raise ValidationError(NOT_WHAT_IT_SAYS)
         return upload
 
     def proof(self) -> ConsentProof:
