@@ -19,13 +19,14 @@ from django.utils.translation import ngettext
 
 from compliance.models import Channel
 from compliance.rules import PERMISSION_FIELDS, SOURCE_FIELDS, clean_compliance
-from compliance.services import compliance_bulk_update
+from compliance.services import compliance_bulk_reconfirm, compliance_bulk_update
 from contacts import extensions
 from contacts.bulk import BulkActionView
 from contacts.choices import PermissionType, SourceType
 
 PERMISSION_KIND = "permission"
 SOURCE_KIND = "source"
+RECONFIRM_KIND = "reconfirm"
 
 
 def _shown_when(field: str, value: str) -> dict[str, str]:
@@ -150,6 +151,43 @@ class BulkSourceView(BulkActionView):
         ) % {"label": label, "count": _count(count)}
 
 
+class BulkReconfirmView(BulkActionView):
+    """Re-confirm: the legal basis was reviewed and still holds (storage limitation).
+
+    Used with the People list's "Needs review" filter; "Delete" is the other
+    way out of a review (an erasure).
+    """
+
+    kind = RECONFIRM_KIND
+    title = _("Re-confirm")
+    permission_required = "contacts.change_contact"
+    confirm_label = _("Re-confirm")
+
+    def question(self, form, count: int) -> str:
+        return ngettext(
+            "Re-confirm %(count)s contact? You record, under your name, that "
+            "you reviewed their legal basis and it still holds; their retention "
+            "review starts again today.",
+            "Re-confirm %(count)s contacts? You record, under your name, that "
+            "you reviewed their legal basis and it still holds; their retention "
+            "review starts again today.",
+            count,
+        ) % {"count": _count(count)}
+
+
+def apply_reconfirm(*, contacts: QuerySet, change: dict, actor) -> int:
+    """Re-confirm one locked batch of a bulk job."""
+    return compliance_bulk_reconfirm(
+        contacts=contacts, actor=actor, actor_name="" if actor else "bulk job"
+    )
+
+
+def reconfirm_message(count: int) -> str:
+    return ngettext(
+        "Re-confirmed %(count)s contact.", "Re-confirmed %(count)s contacts.", count
+    ) % {"count": _count(count)}
+
+
 def apply_compliance_change(*, contacts: QuerySet, change: dict, actor) -> int:
     """Write one locked batch of a bulk Permission or Source change."""
     return compliance_bulk_update(
@@ -182,6 +220,7 @@ def register() -> None:
     for key, label, order, message in (
         (PERMISSION_KIND, _("Permission"), 10, permission_message),
         (SOURCE_KIND, _("Source"), 20, source_message),
+        (RECONFIRM_KIND, _("Re-confirm"), 25, reconfirm_message),
     ):
         extensions.register_bulk_action(
             extensions.BulkAction(
@@ -194,6 +233,12 @@ def register() -> None:
         )
         extensions.register_bulk_job_kind(
             extensions.BulkJobKind(
-                key=key, apply=apply_compliance_change, message=message
+                key=key,
+                apply=(
+                    apply_reconfirm
+                    if key == RECONFIRM_KIND
+                    else apply_compliance_change
+                ),
+                message=message,
             )
         )

@@ -16,6 +16,7 @@ from contacts.models import Contact
 CARD_FIELDS = (
     "permission_type",
     "consent_date",
+    "consent_expires_on",
     "processing_purpose",
     "permission_type_description",
     "source_type",
@@ -44,6 +45,13 @@ class ComplianceForm(forms.Form):
         label=_("Consent date"),
         required=False,
         strip=True,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    consent_expires_on = forms.CharField(
+        label=_("Consent expires on"),
+        required=False,
+        strip=True,
+        help_text=_("Optional. After this date no email is sent to this person."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     processing_purpose = forms.CharField(
@@ -78,8 +86,9 @@ class ComplianceForm(forms.Form):
         """Return an unbound form showing the contact's current values."""
         values = current_values(contact)
         initial = {field: values[field] for field in CARD_FIELDS}
-        if initial["consent_date"]:
-            initial["consent_date"] = initial["consent_date"].isoformat()
+        for field in ("consent_date", "consent_expires_on"):
+            if initial[field]:
+                initial[field] = initial[field].isoformat()
         initial["compliance_version"] = contact.compliance_version
         return cls(initial=initial)
 

@@ -17,6 +17,7 @@ class Channel(models.TextChoices):
     MANUAL = "manual", _("Created by hand")
     RESUBSCRIBE = "resubscribe", pgettext_lazy("history", "Resubscribe")
     ERASURE = "erasure", _("Erasure")
+    REVIEW = "review", _("Retention review")
 
 
 class ComplianceChange(models.Model):

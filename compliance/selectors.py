@@ -43,7 +43,7 @@ def value_label(field: str, value: str) -> str:
     if field in _CHOICES:
         choices = _CHOICES[field]
         return str(choices(value).label) if value in choices.values else value
-    if field in DATE_FIELDS:
+    if field in DATE_FIELDS or field == "last_activity_at":
         try:
             return date_format(datetime.date.fromisoformat(value))
         except ValueError:

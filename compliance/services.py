@@ -28,6 +28,9 @@ from contacts.models import Contact
 logger = logging.getLogger(__name__)
 
 ERASED = "[erased]"
+# Saving the card, resubscribing with proof and re-confirming are decisions
+# about the person: they restart the retention review (contacts.retention).
+ACTIVITY_CHANNELS = frozenset({Channel.CARD, Channel.RESUBSCRIBE, Channel.REVIEW})
 
 
 class StaleEdit(Exception):
@@ -78,12 +81,16 @@ def compliance_update(
     if not changed:
         return contact
 
+    now = timezone.now()
     for field in changed:
         setattr(contact, field, after[field])
     contact.compliance_version += 1
-    contact.save(update_fields=[*changed, "compliance_version", "updated_at"])
+    update_fields = [*changed, "compliance_version", "updated_at"]
+    if channel in ACTIVITY_CHANNELS:
+        contact.last_activity_at = now
+        update_fields.append("last_activity_at")
+    contact.save(update_fields=update_fields)
 
-    now = timezone.now()
     ComplianceChange.objects.bulk_create(
         ComplianceChange(
             contact_id=contact.pk,
@@ -104,6 +111,47 @@ def compliance_update(
         channel,
     )
     return contact
+
+
+@transaction.atomic
+def compliance_bulk_reconfirm(
+    *, contacts: QuerySet[Contact], actor: User | None = None, actor_name: str = ""
+) -> int:
+    """Record that these contacts' legal basis was reviewed and still holds.
+
+    The retention review starts again: last activity becomes now. Each
+    contact gets a history row (channel "Retention review", field "last
+    activity", from the previous activity date to today) naming who decided.
+    Set-based: one locking read, one history INSERT and one UPDATE per call.
+    """
+    name = _actor_name(actor, actor_name, Channel.REVIEW)
+    now = timezone.now()
+    rows = list(
+        contacts.order_by("id")
+        .select_for_update()
+        .values_list("id", "last_activity_at")
+    )
+    if not rows:
+        return 0
+
+    ComplianceChange.objects.bulk_create(
+        ComplianceChange(
+            contact_id=contact_id,
+            actor=actor,
+            actor_name=name,
+            channel=Channel.REVIEW,
+            field="last_activity_at",
+            old_value=last_activity.date().isoformat() if last_activity else "",
+            new_value=now.date().isoformat(),
+            changed_at=now,
+        )
+        for contact_id, last_activity in rows
+    )
+    Contact.objects.filter(id__in=[contact_id for contact_id, _ in rows]).update(
+        last_activity_at=now, updated_at=now
+    )
+    logger.info("Re-confirmed %d contacts after a retention review", len(rows))
+    return len(rows)
 
 
 def _bulk_values(changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ class ContactsConfig(AppConfig):
     verbose_name = "People"
 
     def ready(self) -> None:
-        from contacts import bulk_delete, extensions
+        from contacts import bulk_delete, extensions, retention  # noqa: F401
 
         extensions.register_bulk_action(
             extensions.BulkAction(

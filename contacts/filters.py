@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.choices import PermissionType, SourceType
 from contacts.models import Contact
+from contacts.retention import needs_review_q
 
 SEARCHED_FIELDS = ("first_name", "last_name", "email", "company")
 MAX_SEARCH_WORDS = 5
@@ -69,6 +70,9 @@ class PeopleFilter(django_filters.FilterSet):
     created = django_filters.DateFromToRangeFilter(
         label=_("Created"), field_name="created_at", widget=_DateRangeWidget
     )
+    needs_review = django_filters.ChoiceFilter(
+        label=_("Needs review"), choices=YES_NO, method="filter_needs_review"
+    )
 
     class Meta:
         model = Contact
@@ -86,6 +90,14 @@ class PeopleFilter(django_filters.FilterSet):
                 matches_word |= Q(**{f"{field}__icontains": word})
             queryset = queryset.filter(matches_word)
         return queryset
+
+    def filter_needs_review(
+        self, queryset: QuerySet, name: str, value: str
+    ) -> QuerySet:
+        """Keep contacts due (or not due) for a retention review, as of now."""
+        if value == "yes":
+            return queryset.filter(needs_review_q())
+        return queryset.exclude(needs_review_q())
 
     def filter_has_consent(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "yes":

@@ -164,10 +164,12 @@ class ContactResource(resources.ModelResource):
         if instance.pk is None:
             instance.source_type = SourceType.IMPORT
         else:
-            instance.updated_at = timezone.now()
+            # Fresh data about a person restarts their retention review
+            # (contacts.retention); a new contact counts from its creation.
+            instance.updated_at = instance.last_activity_at = timezone.now()
 
     def get_bulk_update_fields(self) -> list[str]:
-        return [*super().get_bulk_update_fields(), "updated_at"]
+        return [*super().get_bulk_update_fields(), "updated_at", "last_activity_at"]
 
     def bulk_create(
         self, using_transactions, dry_run, raise_errors, batch_size=None, result=None

@@ -82,6 +82,7 @@ ACCESS: dict[str, dict[str, Access]] = {
     "compliance:history": {"GET": SIGNED_IN},
     "compliance_bulk:permission": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "compliance_bulk:source": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "compliance_bulk:reconfirm": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     # Unsubscribes, sending email, resubscribing with proof.
     "unsubscribes:unsubscribe": {
         "GET": TOKEN_HOLDERS,

@@ -239,6 +239,28 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_UPLOAD_BYTES = _read("MAX_UPLOAD_BYTES", env.int, 20 * 1024 * 1024)
 
+
+def _retention_months(name, default):
+    """Read {"permission_type": months, ...}: whole months above zero."""
+    value = env.json(name, default=default)
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and type(months) is int and months > 0
+        for key, months in value.items()
+    ):
+        raise ValueError('expected JSON like {"legitimate_interest": 24}')
+    return value
+
+
+# Storage limitation: per Permission type, the months without activity after
+# which a contact is flagged for review ("Needs review" on the People list).
+# Types left out are never flagged: a contract or a legal obligation sets its
+# own retention period. contacts.retention says what counts as activity.
+RETENTION_REVIEW_MONTHS = _read(
+    "RETENTION_REVIEW_MONTHS",
+    _retention_months,
+    {"not_set": 6, "consent": 24, "legitimate_interest": 24, "other": 24},
+)
+
 # A bulk action, import or import preview over more contacts (or file rows)
 # than this runs as a Celery task with a progress bar; smaller ones finish
 # inside the request.

@@ -3,10 +3,10 @@
 Every email to a contact, by any path now or later, goes through
 `email_send` (which composes the message) or, for a message composed
 elsewhere, `email_deliver`. Both refuse contacts who are unsubscribed or
-suppressed, and (SEND_REQUIRES_PERMISSION_TYPE) contacts whose Permission type
-is "Not set". The delivery fails closed: a message without the contact's own
-unsubscribe link in every body and both List-Unsubscribe headers (RFC 2369,
-RFC 8058) raises instead of leaving.
+suppressed, whose consent has expired, and (SEND_REQUIRES_PERMISSION_TYPE)
+contacts whose Permission type is "Not set". The delivery fails closed: a
+message without the contact's own unsubscribe link in every body and both
+List-Unsubscribe headers (RFC 2369, RFC 8058) raises instead of leaving.
 """
 
 import logging
@@ -18,6 +18,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,6 +39,10 @@ SUPPRESSED = gettext_lazy(
 )
 PERMISSION_NOT_SET = gettext_lazy(
     "Not sent: set a Permission type on this person's Compliance card first."
+)
+CONSENT_EXPIRED = gettext_lazy(
+    "Not sent: this person's consent expired on %(date)s. Record new consent "
+    "on their Compliance card first."
 )
 
 
@@ -60,6 +65,15 @@ def refusal(contact: Contact) -> str | None:
         and contact.permission_type == PermissionType.NOT_SET
     ):
         return str(PERMISSION_NOT_SET)
+    # Consent that has run out is no legal basis, exactly like none at all.
+    # The expiry date is the last day the consent holds.
+    expires = contact.consent_expires_on
+    if (
+        contact.permission_type == PermissionType.CONSENT
+        and expires is not None
+        and expires < timezone.localdate()
+    ):
+        return str(CONSENT_EXPIRED) % {"date": date_format(expires)}
     return None
 
 
