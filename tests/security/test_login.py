@@ -77,3 +77,19 @@ def test_a_deactivated_users_sessions_stop_working(rep_client, sales_rep):
     response = rep_client.get(reverse("contacts:people"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_logging_out_ends_the_session_on_the_server(client, sales_rep):
+    client.post(reverse("login"), {"username": "rep", "password": "rep-password-1"})
+    key = client.session.session_key
+    stolen = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    client.post(reverse("logout"))
+
+    assert not Session.objects.filter(session_key=key).exists()
+    # A copy of the old cookie, replayed, is a stranger's.
+    replay = type(client)()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = stolen
+    response = replay.get(reverse("contacts:people"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
