@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench worker messages venv clean
+.PHONY: run test lint bench worker messages venv clean fuzz audit
 
 venv: $(STAMP)
 
@@ -32,6 +32,17 @@ lint: venv
 		salesinsight accounts contacts compliance unsubscribes exports salesforce_sync overview
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# The whole suite with ten times the generated inputs (the "nightly" profile).
+fuzz: venv
+	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Audit the dependencies against the vulnerability databases. --strict fails
+# when a package could not be audited, so an unreachable service is a failure,
+# never a silent "No known vulnerabilities" (see SECURITY.md).
+audit: venv
+	$(BIN)/python -m pip install --quiet 'pip-audit>=2.7'
+	$(BIN)/pip-audit --strict --skip-editable
 
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
