@@ -245,8 +245,15 @@ def read_rows(path: Path, file_format: str) -> Iterator[list[str]]:
 
 
 def _check_expansion(path: Path) -> None:
-    with zipfile.ZipFile(path) as archive:
-        expanded = sum(member.file_size for member in archive.infolist())
+    """Refuse a ZIP that expands far beyond its size; leave other files be.
+
+    A file that is no ZIP at all is reported by whichever reader opens it.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        return
     if expanded > max(path.stat().st_size, 1) * XLSX_EXPANSION_LIMIT:
         raise ImportFileError(
             _(
@@ -373,6 +380,13 @@ def import_file_store(*, upload: UploadedFile) -> tuple[str, str]:
         raise ImportFileError(_("Upload a .csv or .xlsx file."))
     name = f"{secrets.token_hex(16)}.{suffix}"
     _storage().save(name, upload)
+    if suffix == "xlsx":
+        # Before any preview, in the request or in a job, opens the workbook.
+        try:
+            _check_expansion(import_file_path(name))
+        except ImportFileError:
+            import_file_discard(name=name)
+            raise
     return name, suffix
 
 
