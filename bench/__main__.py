@@ -22,6 +22,7 @@ BENCHMARKS = (
     "bench.export",
     "bench.unsubscribe_post",
     "bench.salesforce_push",
+    "bench.overview",
     "bench.import_rows",
 )
 

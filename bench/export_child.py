@@ -44,11 +44,12 @@ def _stream(limit: int, started: float) -> tuple[int, float | None]:
 
 
 def _http(limit: int, started: float) -> tuple[int, float | None]:
-    from django.contrib.auth.models import User
     from django.test import Client
 
+    from bench.harness import bench_admin
+
     client = Client()
-    client.force_login(User.objects.get(username="bench-admin"))
+    client.force_login(bench_admin())
     response = client.post("/exports/people.csv", {"scope": "all", "filter": ""})
     size, first_row_at = 0, None
     for index, chunk in enumerate(response.streaming_content):

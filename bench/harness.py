@@ -127,3 +127,13 @@ def machine() -> dict:
         "processor": platform.machine(),
         "cpus": os.cpu_count(),
     }
+
+
+def bench_admin():
+    """Return the superuser the benchmarks browse as, creating it once."""
+    from django.contrib.auth.models import User
+
+    user, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    return user

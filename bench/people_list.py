@@ -1,36 +1,39 @@
 """People list: a deep page against the first, and against the Django admin.
 
 The admin changelist is what a Django project gets by default: OFFSET paging
-and a COUNT(*) of the whole match on every page.
+and a COUNT(*) of the whole match on every page. It is the baseline the
+figures are shown against; the targets are the People list's own: a deep page
+at most 1.2 times the first, and a constant number of statements.
 """
 
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.harness import Report, Row, measure
+from bench.harness import Report, Row, bench_admin, measure
 from contacts.models import Contact
 from contacts.pagination import encode_cursor
 from contacts.selectors import SORTS
 
 FILTERS = {"permission_type": "consent", "source_type": "import"}
 ADMIN_FILTERS = {"permission_type__exact": "consent", "source_type__exact": "import"}
+# A surname the seed gives about one contact in forty.
+SEARCH = {"q": "Schmidt"}
 ADMIN_PAGE_SIZE = 100
 ADMIN_PATH = "/admin/contacts/contact/"
 
 
 def _client() -> Client:
-    user, _ = User.objects.get_or_create(
-        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
-    )
     client = Client()
-    client.force_login(user)
+    client.force_login(bench_admin())
     return client
 
 
 def _middle_cursor(filters: dict[str, str]) -> tuple[str, int]:
-    """Return the cursor of the page that starts halfway down, and the depth."""
+    """Return the cursor of the page that starts halfway down, and the depth.
+
+    `filters` are ORM lookups matching the same rows as the page's filter.
+    """
     sort = SORTS["name"]
     matches = Contact.objects.filter(**filters)
     depth = matches.count() // 2
@@ -53,11 +56,12 @@ def _statements(client: Client, path: str, params: dict[str, str]) -> int:
 def run(report: Report, *, size: int, runs: int) -> None:
     client = _client()
 
-    for label, filters, admin_filters in (
-        ("unfiltered", {}, {}),
-        ("two filters", FILTERS, ADMIN_FILTERS),
+    for label, filters, admin_filters, matching in (
+        ("unfiltered", {}, {}, {}),
+        ("two filters", FILTERS, ADMIN_FILTERS, FILTERS),
+        ("search", SEARCH, SEARCH, {"last_name": SEARCH["q"]}),
     ):
-        cursor, depth = _middle_cursor(filters)
+        cursor, depth = _middle_cursor(matching)
         first_params = dict(filters)
         deep_params = {**filters, "cursor": cursor}
         first = measure(lambda p=first_params: _get(client, "/people/", p), runs=runs)
@@ -91,7 +95,7 @@ def run(report: Report, *, size: int, runs: int) -> None:
                 first.median * 1000,
                 admin_first.median * 1000,
                 "ms",
-                target=1.0,
+                target=None,
                 noisy=first.noisy or admin_first.noisy,
                 note="baseline: Django admin",
             )
@@ -102,7 +106,7 @@ def run(report: Report, *, size: int, runs: int) -> None:
                 deep.median * 1000,
                 admin_deep.median * 1000,
                 "ms",
-                target=1.0,
+                target=None,
                 noisy=deep.noisy or admin_deep.noisy,
                 note=f"admin deep/first {admin_deep.median / admin_first.median:.1f}x",
             )
