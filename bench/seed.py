@@ -12,92 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
 
+from contacts.demo_data import FIRST_NAMES, LAST_NAMES, TITLES
+
 logger = logging.getLogger(__name__)
 
-FIRST = [
-    "Anna",
-    "Lukas",
-    "Sofia",
-    "Mateo",
-    "Emma",
-    "Noah",
-    "Chloé",
-    "Louis",
-    "Giulia",
-    "Leonardo",
-    "Lena",
-    "Jonas",
-    "Marta",
-    "Pablo",
-    "Inès",
-    "Hugo",
-    "Zofia",
-    "Jakub",
-    "Freja",
-    "Oskar",
-    "Elena",
-    "Nikos",
-    "Aino",
-    "Eetu",
-    "Saoirse",
-    "Cian",
-    "Maja",
-    "Filip",
-    "Clara",
-    "Tomás",
-    "Ingrid",
-    "Lars",
-    "Petra",
-    "Milan",
-    "Léa",
-    "Gabriel",
-    "Alba",
-    "Diego",
-    "Ola",
-    "Mia",
-]
-LAST = [
-    "Müller",
-    "Schmidt",
-    "García",
-    "Fernández",
-    "Rossi",
-    "Bianchi",
-    "Dubois",
-    "Martin",
-    "Nowak",
-    "Kowalski",
-    "Jensen",
-    "Nielsen",
-    "Andersson",
-    "Johansson",
-    "Virtanen",
-    "Korhonen",
-    "Murphy",
-    "Kelly",
-    "Novák",
-    "Horváth",
-    "Papadopoulos",
-    "Silva",
-    "Santos",
-    "Janssen",
-    "Peeters",
-    "Lambert",
-    "Moreau",
-    "Ferrari",
-    "Romano",
-    "Wagner",
-    "Becker",
-    "Hoffmann",
-    "Lindqvist",
-    "Berg",
-    "Costa",
-    "Pereira",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-]
 COMPANY_WORDS = [
     "Nord",
     "Atelier",
@@ -133,16 +51,6 @@ COMPANY_KINDS = [
     "AG",
     "ApS",
 ]
-TITLES = (
-    "Head of Procurement",
-    "Chief Technology Officer",
-    "Marketing Manager",
-    "Operations Director",
-    "Data Protection Officer",
-    "Sales Lead",
-    "IT Manager",
-    "Finance Director",
-)
 PERMISSIONS = (
     ("not_set", 20),
     ("consent", 30),
@@ -209,7 +117,7 @@ def _rows(count: int, seed: int):
     sources, source_weights = zip(*SOURCES, strict=True)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     for index in range(count):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
         permission = rng.choices(permissions, permission_weights)[0]
         created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 900))
