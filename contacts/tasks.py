@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from contacts import bulk, import_preview, importing
@@ -23,7 +24,7 @@ def bulk_job_run(self, job_id: int) -> None:
             bulk.bulk_job_fail(job_id=job_id)
             return
         # The committed batches stay; the retry resumes after the last one.
-        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
     except Exception:
         logger.exception("Bulk job %d failed", job_id)
         bulk.bulk_job_fail(job_id=job_id)
@@ -40,7 +41,7 @@ def import_job_run(self, job_id: int) -> None:
             importing.import_job_fail(job_id=job_id)
             return
         # Committed chunks stay; the retry skips the rows they imported.
-        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
     except Exception:
         logger.exception("Import job %d failed", job_id)
         importing.import_job_fail(job_id=job_id)
@@ -57,7 +58,11 @@ def import_preview_job_run(self, job_id: int) -> None:
             import_preview.import_preview_job_fail(job_id=job_id)
             return
         # A dry run wrote nothing; the retry resumes after the recorded chunks.
-        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
     except Exception:
         logger.exception("Import preview job %d failed", job_id)
         import_preview.import_preview_job_fail(job_id=job_id)
+
+
+def _backoff(retries: int) -> float:
+    return settings.BULK_RETRY_SECONDS * 2**retries

@@ -155,9 +155,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Retries back off well inside this window, so Redis never redelivers a task
-# that is still waiting out its own backoff.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task whose worker died (kill -9, a lost machine) is handed to another
+# worker this many seconds after delivery: late acknowledgement keeps its
+# message in Redis until then. Retries back off well inside this window, so
+# Redis never redelivers a task that is still waiting out its own backoff.
+_VISIBILITY_TIMEOUT = _read("CELERY_VISIBILITY_TIMEOUT", env.int, 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    # Look for such abandoned messages every few seconds, not every 100 s.
+    "unacked_restore_interval": max(1, min(10, _VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -265,6 +273,9 @@ RETENTION_REVIEW_MONTHS = _read(
 # than this runs as a Celery task with a progress bar; smaller ones finish
 # inside the request.
 BULK_TASK_THRESHOLD = _read("BULK_TASK_THRESHOLD", env.int, 5000)
+# A bulk task that lost its database waits this long before its first retry,
+# doubling each time.
+BULK_RETRY_SECONDS = _read("BULK_RETRY_SECONDS", env.float, 5.0)
 
 EMAIL_BACKEND = _read(
     "EMAIL_BACKEND", env.str, "django.core.mail.backends.console.EmailBackend"

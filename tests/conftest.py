@@ -20,6 +20,8 @@ pytest_plugins = [
     "tests.plugins.browser",
     "tests.plugins.artifacts",
     "tests.plugins.figures",
+    "tests.plugins.private_services",
+    "tests.plugins.faults_report",
 ]
 
 
