@@ -60,40 +60,60 @@ def bulk_job_run(*, job_id: int, batch_size: int | None = None) -> BulkJob:
     """Apply a job's change batch by batch; each batch commits with its progress.
 
     A finished job is left alone, and a job interrupted half-way (a worker
-    lost, a retried task) resumes after the last batch it committed.
+    lost, a retried task) resumes after the last batch it committed. Two runs
+    of the same job (a task delivered twice) take turns batch by batch, so
+    each contact is changed and counted once.
     """
     job = BulkJob.objects.select_related("actor").get(pk=job_id)
     if job.is_finished:
         return job
     kind = bulk_job_kind(job.kind)
     selection = Selection.from_params(job.params["selection"])
-    BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
+    BulkJob.objects.filter(pk=job.pk, state=BulkJob.State.PENDING).update(
+        state=BulkJob.State.RUNNING
+    )
 
-    while True:
-        with transaction.atomic():
-            ids = list(
-                selection.queryset()
-                .filter(id__gt=job.last_id)
-                .order_by("id")
-                .select_for_update()
-                .values_list("id", flat=True)[: batch_size or BATCH_SIZE]
-            )
-            if not ids:
-                break
-            changed = kind.apply(
-                contacts=Contact.objects.filter(id__in=ids),
-                change=job.params["change"],
-                actor=job.actor,
-            )
-            BulkJob.objects.filter(pk=job.pk).update(
-                done=F("done") + len(ids),
-                changed=F("changed") + changed,
-                last_id=ids[-1],
-            )
-            job.last_id = ids[-1]
-        logger.info("Bulk job %d: batch of %d committed", job.pk, len(ids))
+    while _run_batch(job, kind, selection, batch_size or BATCH_SIZE):
+        pass
+    return _finish(job_id)
 
-    job.refresh_from_db()
+
+@transaction.atomic
+def _run_batch(job: BulkJob, kind, selection: Selection, batch_size: int) -> bool:
+    """Change and count the next batch after the job's committed progress."""
+    # The job's row lock is what makes two runs of one job take turns; the
+    # progress it guards is read fresh, never from this run's memory.
+    progress = (
+        BulkJob.objects.select_for_update().only("state", "last_id").get(pk=job.pk)
+    )
+    if progress.is_finished:
+        return False
+    ids = list(
+        selection.queryset()
+        .filter(id__gt=progress.last_id)
+        .order_by("id")
+        .select_for_update()
+        .values_list("id", flat=True)[:batch_size]
+    )
+    if not ids:
+        return False
+    changed = kind.apply(
+        contacts=Contact.objects.filter(id__in=ids),
+        change=job.params["change"],
+        actor=job.actor,
+    )
+    BulkJob.objects.filter(pk=job.pk).update(
+        done=F("done") + len(ids), changed=F("changed") + changed, last_id=ids[-1]
+    )
+    logger.info("Bulk job %d: batch of %d committed", job.pk, len(ids))
+    return True
+
+
+@transaction.atomic
+def _finish(job_id: int) -> BulkJob:
+    job = BulkJob.objects.select_for_update(of=("self",)).get(pk=job_id)
+    if job.is_finished:
+        return job
     job.state = BulkJob.State.DONE
     job.total = max(job.total, job.done)
     job.finished_at = timezone.now()

@@ -1,10 +1,11 @@
 """The bulk flow: selection, confirmation, apply, jobs and their progress."""
 
+import threading
 import time
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -199,6 +200,74 @@ def test_a_failing_job_is_recorded_with_a_plain_message(sales_rep, monkeypatch):
     assert "stopped after 0 of 3 contacts" in job.error
     assert "secret" not in job.error
     assert "selection" not in job.params
+
+
+@pytest.mark.services
+def test_two_runs_of_one_job_take_turns_and_count_each_contact_once(
+    postgres, transactional_db, sales_rep
+):
+    def retitle(*, contacts, change, actor):
+        return contacts.exclude(title="Retitled").update(title="Retitled")
+
+    extensions.register_bulk_job_kind(
+        extensions.BulkJobKind(key="retitle", apply=retitle, message=str)
+    )
+    contacts = contacts_in_bulk(9)
+    job = bulk.bulk_job_create(
+        kind="retitle",
+        selection=Selection(ids=tuple(c.pk for c in contacts)),
+        change={},
+        actor=sales_rep,
+    )
+
+    # A task delivered twice: both runs start while the first contact is
+    # locked, so they overlap from their first batch on.
+    errors: list[Exception] = []
+    with transaction.atomic():
+        Contact.objects.select_for_update().get(pk=contacts[0].pk)
+        runs = [_in_thread(job.pk, errors) for _ in range(2)]
+        _wait_for(lambda: errors or _sessions_waiting_on_locks() == 2)
+        assert errors == []
+    for run in runs:
+        run.join(timeout=30)
+
+    job.refresh_from_db()
+    assert errors == []
+    assert (job.state, job.total, job.done, job.changed) == ("done", 9, 9, 9)
+    assert set(Contact.objects.values_list("title", flat=True)) == {"Retitled"}
+
+
+def _in_thread(job_id: int, errors: list) -> threading.Thread:
+    def run():
+        try:
+            bulk.bulk_job_run(job_id=job_id, batch_size=2)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _sessions_waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        # Inside a transaction the statistics views keep their first answer.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _wait_for(condition) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the two runs never overlapped")
 
 
 def test_someone_elses_job_is_not_found(client, sales_rep):
