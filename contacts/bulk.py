@@ -11,6 +11,7 @@ before changing them, so two jobs, or a job and a card edit, on overlapping
 contacts wait for each other instead of overwriting or deadlocking.
 """
 
+import datetime
 import logging
 
 from django import forms
@@ -18,17 +19,27 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
 from contacts.extensions import bulk_job_kind
+from contacts.importing import KIND as IMPORT_KIND
 from contacts.models import BulkJob, Contact
 from contacts.selection import Selection, SelectionError
 
@@ -36,6 +47,21 @@ logger = logging.getLogger(__name__)
 
 # Contacts changed per transaction: one lock, one UPDATE, one history INSERT.
 BATCH_SIZE = 5000
+
+QUEUE_DOWN_NOTE = gettext_lazy(
+    "Waiting: the task queue did not answer. The change starts by itself "
+    "once it is back; nothing has been changed yet."
+)
+RESUMED_NOTE = gettext_lazy(
+    "The change was interrupted after %(done)s of %(total)s contacts and "
+    "resumed from there. No contact is changed twice."
+)
+INTERRUPTED = gettext_lazy(
+    "The change stopped because the database did not answer. Nothing was "
+    "half-done: each contact either has the change, with its history, or "
+    "does not have it. Try again in a moment; contacts that already have the "
+    "change are skipped."
+)
 
 
 @transaction.atomic
@@ -70,7 +96,7 @@ def bulk_job_run(*, job_id: int, batch_size: int | None = None) -> BulkJob:
     kind = bulk_job_kind(job.kind)
     selection = Selection.from_params(job.params["selection"])
     BulkJob.objects.filter(pk=job.pk, state=BulkJob.State.PENDING).update(
-        state=BulkJob.State.RUNNING
+        state=BulkJob.State.RUNNING, error=""
     )
 
     while _run_batch(job, kind, selection, batch_size or BATCH_SIZE):
@@ -143,10 +169,68 @@ def bulk_job_start(*, job: BulkJob) -> BulkJob:
     if job.total <= settings.BULK_TASK_THRESHOLD:
         return bulk_job_run(job_id=job.pk)
 
+    transaction.on_commit(lambda: _queue(job.pk))
+    return job
+
+
+def _queue(job_id: int) -> None:
     from contacts import tasks  # the task module imports this one
 
-    transaction.on_commit(lambda: tasks.bulk_job_run.delay(job.pk))
-    return job
+    try:
+        tasks.bulk_job_run.delay(job_id)
+    except Exception:
+        # Redis is down (Celery has already retried the publish). The job
+        # waits, saying so, and the sweep (bulk_jobs_recover) queues it again.
+        logger.warning("Bulk job %d could not be queued; the sweep will", job_id)
+        BulkJob.objects.filter(pk=job_id).update(error=QUEUE_DOWN_NOTE)
+
+
+def bulk_job_note_resumed(*, job_id: int) -> None:
+    """Say on the job's page that it was interrupted and resumes where it stopped."""
+    job = BulkJob.objects.get(pk=job_id)
+    if job.is_finished:
+        return
+    job.error = RESUMED_NOTE % {
+        "done": number_format(job.done, force_grouping=True),
+        "total": number_format(job.total, force_grouping=True),
+    }
+    job.save(update_fields=["error"])
+    logger.info("Bulk job %d resumes after %d contacts", job.pk, job.done)
+
+
+@transaction.atomic
+def bulk_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
+    """Fail jobs whose request died; return the queued jobs to queue again.
+
+    A job started before `stalled_before` and not finished lost its request
+    (a small job) or maybe its task message (a large one: Redis lost it, or
+    could not take it). Jobs that are in the middle of a batch hold their row
+    lock and are skipped; queuing a job whose task is merely slow is harmless,
+    since two runs of one job take turns (_run_batch).
+    """
+    stalled = list(
+        BulkJob.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
+            created_at__lt=stalled_before,
+        )
+        # An import resumes by its own task and file, not through this sweep.
+        .exclude(kind=IMPORT_KIND)
+        .only("pk", "total", "done", "state")
+        .order_by("pk")
+    )
+    queued = [job for job in stalled if job.total > settings.BULK_TASK_THRESHOLD]
+    for job in stalled:
+        if job not in queued:
+            bulk_job_fail(job_id=job.pk)
+        elif job.state == BulkJob.State.RUNNING:
+            bulk_job_note_resumed(job_id=job.pk)
+    logger.info(
+        "Bulk jobs recovered: %d to queue again, %d failed",
+        len(queued),
+        len(stalled) - len(queued),
+    )
+    return [job.pk for job in queued]
 
 
 def job_message(job: BulkJob) -> str:
@@ -205,7 +289,12 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
             change=self.change(form),
             actor=request.user,
         )
-        job = bulk_job_start(job=job)
+        try:
+            job = bulk_job_start(job=job)
+        except (OperationalError, InterfaceError):
+            # The batch in flight rolled back whole with the lost connection.
+            logger.warning("Bulk job %d stopped: the database did not answer", job.pk)
+            return self._interrupted(request, job)
         if job.is_finished:
             level = (
                 messages.SUCCESS if job.state == BulkJob.State.DONE else messages.ERROR
@@ -219,6 +308,26 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if request.htmx:
             return HttpResponseClientRedirect(target)
         return redirect(target)
+
+    def _interrupted(self, request: HttpRequest, job: BulkJob) -> HttpResponse:
+        # The broken connection goes; the next query opens a new one.
+        connection.close()
+        try:
+            bulk_job_fail(job_id=job.pk)
+        except DatabaseError:
+            # Still down: the sweep marks the job failed later.
+            logger.warning("Bulk job %d left for the sweep to fail", job.pk)
+        # Rendered without the request: its context processors need the
+        # database. An HTMX modal only swaps in a successful answer.
+        if request.htmx:
+            body = render_to_string(
+                "contacts/partials/bulk_interrupted.html", {"message": INTERRUPTED}
+            )
+            return HttpResponse(body)
+        body = render_to_string(
+            "contacts/bulk_interrupted.html", {"message": INTERRUPTED}
+        )
+        return HttpResponse(body, status=503, headers={"Retry-After": "30"})
 
     def _form(self, data=None) -> forms.Form:
         # The People page behind the modal has filter fields of the same

@@ -1,10 +1,12 @@
 """Celery tasks of the contacts app: thin, they take ids and call a service."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from contacts import bulk, import_preview, importing
 
@@ -17,6 +19,8 @@ MAX_RETRIES = 5
 def bulk_job_run(self, job_id: int) -> None:
     """Run a bulk job; retry a lost database connection, record other failures."""
     try:
+        if self.request.retries:
+            bulk.bulk_job_note_resumed(job_id=job_id)
         bulk.bulk_job_run(job_id=job_id)
     except (OperationalError, InterfaceError) as error:
         if self.request.retries >= MAX_RETRIES:
@@ -28,6 +32,19 @@ def bulk_job_run(self, job_id: int) -> None:
     except Exception:
         logger.exception("Bulk job %d failed", job_id)
         bulk.bulk_job_fail(job_id=job_id)
+
+
+@shared_task
+def bulk_jobs_sweep(stalled_minutes: float = 5) -> None:
+    """Queue again the large jobs whose message was lost; fail abandoned small ones.
+
+    Redis without persistence forgets queued messages when it stops, and a
+    job started while Redis was down was never queued at all (beat runs this
+    every few minutes).
+    """
+    stalled_before = timezone.now() - timedelta(minutes=stalled_minutes)
+    for job_id in bulk.bulk_jobs_recover(stalled_before=stalled_before):
+        bulk_job_run.delay(job_id)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)

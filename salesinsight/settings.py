@@ -276,6 +276,11 @@ BULK_TASK_THRESHOLD = _read("BULK_TASK_THRESHOLD", env.int, 5000)
 # A bulk task that lost its database waits this long before its first retry,
 # doubling each time.
 BULK_RETRY_SECONDS = _read("BULK_RETRY_SECONDS", env.float, 5.0)
+# Queue again the large jobs whose task message Redis lost or never took.
+CELERY_BEAT_SCHEDULE["bulk-jobs-sweep"] = {
+    "task": "contacts.tasks.bulk_jobs_sweep",
+    "schedule": 5 * 60,
+}
 
 EMAIL_BACKEND = _read(
     "EMAIL_BACKEND", env.str, "django.core.mail.backends.console.EmailBackend"

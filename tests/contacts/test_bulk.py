@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from contacts import bulk, extensions, tasks
 from contacts.choices import SourceType
@@ -268,6 +269,45 @@ def _wait_for(condition) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the two runs never overlapped")
+
+
+def test_the_sweep_fails_abandoned_small_jobs_and_returns_large_ones(
+    sales_rep, settings
+):
+    settings.BULK_TASK_THRESHOLD = 10
+    params = {"selection": {"ids": [1]}, "change": {}}
+
+    def job(**fields) -> BulkJob:
+        return BulkJob.objects.create(
+            kind="delete", actor=sales_rep, params=params, **fields
+        )
+
+    small = job(total=10, done=0, state="running")
+    large = job(total=11, done=4, state="running")
+    waiting = job(total=11, state="pending")
+    finished = job(total=11, done=11, state="done")
+    imported = BulkJob.objects.create(kind="import", total=11, state="running")
+    cutoff = timezone.now()
+    fresh = job(total=11, state="pending")
+
+    queued = bulk.bulk_jobs_recover(stalled_before=cutoff)
+
+    assert queued == [large.pk, waiting.pk]
+    small.refresh_from_db()
+    assert (small.state, small.error) == (
+        "failed",
+        "The change stopped after 0 of 10 contacts. Those were changed; "
+        "start the action again for the rest.",
+    )
+    large.refresh_from_db()
+    assert large.error == (
+        "The change was interrupted after 4 of 11 contacts and resumed from "
+        "there. No contact is changed twice."
+    )
+    for untouched in (finished, imported, fresh):
+        before = untouched.state
+        untouched.refresh_from_db()
+        assert untouched.state == before
 
 
 def test_someone_elses_job_is_not_found(client, sales_rep):
