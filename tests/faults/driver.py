@@ -1,6 +1,8 @@
 """The app's side of a fault test, run as its own process on the private services.
 
     python -m tests.faults.driver <command> '<json arguments>'
+    python -m tests.faults.driver serve     (then one JSON [command, arguments]
+                                              per line on stdin, one answer out)
 
 The fault tests restart PostgreSQL and stop Redis under the app, so the app's
 code runs here, in a process configured like a web process (DATABASE_URL,
@@ -14,6 +16,7 @@ import json
 import os
 import re
 import sys
+import traceback
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesinsight.test_settings")
 
@@ -22,6 +25,7 @@ import django
 django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
+from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 REP = "rep"
@@ -63,9 +67,10 @@ def _answer(response) -> dict:
     }
 
 
-def post(*, path: str, data: dict) -> dict:
-    """POST as the Sales rep, as the browser's form would."""
-    return _answer(_client().post(path, data))
+def post(*, path: str, data: dict, htmx: bool = False) -> dict:
+    """POST as the Sales rep, as the browser's form (or its HTMX modal) would."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    return _answer(_client().post(path, data, headers=headers))
 
 
 def get(*, path: str) -> dict:
@@ -90,15 +95,40 @@ def send_task(*, name: str, args: list, copies: int = 1) -> dict:
     return {"task_ids": ids}
 
 
+def sweep() -> dict:
+    """Run beat's sweep of stalled bulk jobs now, counting any unfinished job."""
+    from contacts.tasks import bulk_jobs_sweep
+
+    bulk_jobs_sweep(stalled_minutes=0)
+    return {}
+
+
 COMMANDS = {
     "seed": seed,
     "post": post,
     "get": get,
     "unsubscribe_link": unsubscribe_link,
     "send_task": send_task,
+    "sweep": sweep,
 }
 
 
+def serve() -> None:
+    """Answer commands from stdin, one per line, sparing a start-up per command."""
+    for line in sys.stdin:
+        command, arguments = json.loads(line)
+        try:
+            answer = {"answer": COMMANDS[command](**arguments)}
+        except Exception:
+            answer = {"error": traceback.format_exc()}
+        finally:
+            # The test may restart PostgreSQL before the next command.
+            connections.close_all()
+        print(json.dumps(answer), flush=True)
+
+
 if __name__ == "__main__":
-    command, arguments = sys.argv[1], json.loads(sys.argv[2])
-    print(json.dumps(COMMANDS[command](**arguments)))
+    if sys.argv[1] == "serve":
+        serve()
+    else:
+        print(json.dumps(COMMANDS[sys.argv[1]](**json.loads(sys.argv[2]))))

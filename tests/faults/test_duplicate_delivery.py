@@ -35,8 +35,8 @@ def assert_done_once(db, job_id):
 def test_two_deliveries_running_at_once_change_each_contact_once(
     attempt, fault_db, app_processes
 ):
-    app_processes.start_worker()
-    app_processes.start_worker()
+    for worker in [app_processes.start_worker(wait=False) for _ in range(2)]:
+        app_processes.wait_ready(worker)
     # Both workers get their copy and wait on the first contact's lock, so
     # their runs overlap from the first batch on.
     with fault_db.row_locked(1):

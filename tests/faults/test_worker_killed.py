@@ -34,10 +34,10 @@ def test_a_job_whose_worker_is_killed_completes_once_on_the_next_worker(
             ),
             what="the job to stop inside its second batch",
         )
+        app_processes.start_worker()
         app_processes.kill(worker)
 
     assert compliance_state(fault_db)["half_written"] == 0
-    app_processes.start_worker()
     job = wait_for(lambda: finished(fault_db, job_id), what="the job to finish")
 
     assert (job["state"], job["done"], job["total"], job["changed"]) == (

@@ -24,6 +24,7 @@ import contextlib
 import itertools
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -293,6 +294,9 @@ class AppProcesses:
             "PYTHONUNBUFFERED": "1",
         }
         self._logs = itertools.count(1)
+        self.drivers: list[subprocess.Popen] = []
+        self._server: subprocess.Popen | None = None
+        self._driver_log = root / "driver.log"
 
     def start_worker(self, *, wait: bool = True) -> subprocess.Popen:
         log = self.root / f"worker-{next(self._logs)}.log"
@@ -320,24 +324,22 @@ class AppProcesses:
         process.log_path = log  # type: ignore[attr-defined]
         self.workers.append(process)
         if wait:
-            wait_for(
-                lambda: process.poll() is not None or b" ready." in log.read_bytes(),
-                timeout=60,
-                what="the Celery worker to be ready",
-            )
-            assert process.poll() is None, log.read_text()
+            self.wait_ready(process)
         return process
+
+    def wait_ready(self, process: subprocess.Popen) -> None:
+        log = process.log_path  # type: ignore[attr-defined]
+        wait_for(
+            lambda: process.poll() is not None or b" ready." in log.read_bytes(),
+            timeout=60,
+            what="the Celery worker to be ready",
+        )
+        assert process.poll() is None, log.read_text()
 
     def kill(self, process: subprocess.Popen) -> None:
         """SIGKILL a worker: no warm shutdown, no acknowledgement, nothing."""
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
 
     def worker_logs(self) -> str:
         return "\n".join(
@@ -345,27 +347,46 @@ class AppProcesses:
             for process in self.workers
         )
 
-    def driver(self, command: str, timeout: float = 120, **arguments) -> dict:
-        """Run one command of tests/faults/driver.py; return its JSON answer."""
-        result = self.start_driver(command, **arguments).finish(timeout)
-        return result
+    def driver(self, command: str, timeout: float = 60, **arguments) -> dict:
+        """Run one command of tests/faults/driver.py; return its JSON answer.
+
+        Commands go to one long-lived driver process, one after the other.
+        """
+        if self._server is None:
+            self._server = self._driver_process("serve")
+        server = self._server
+        server.stdin.write(json.dumps([command, arguments]) + "\n")
+        server.stdin.flush()
+        ready, _, _ = select.select([server.stdout], [], [], timeout)
+        assert ready, f"the driver did not answer {command} in {timeout} s"
+        line = server.stdout.readline()
+        assert line, f"the driver exited:\n{self._driver_log.read_text()}"
+        answer = json.loads(line)
+        assert "error" not in answer, answer["error"]
+        return answer["answer"]
 
     def start_driver(self, command: str, **arguments) -> "DriverRun":
+        """Start a command in a driver process of its own, to run alongside."""
+        return DriverRun(self._driver_process(command, json.dumps(arguments)))
+
+    def _driver_process(self, *args: str) -> subprocess.Popen:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.faults.driver",
-                command,
-                json.dumps(arguments),
-            ],
+            [sys.executable, "-m", "tests.faults.driver", *args],
             cwd=ROOT,
             env=self.env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._driver_log.open("ab"),
             text=True,
         )
-        return DriverRun(process)
+        self.drivers.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in [*self.workers, *self.drivers]:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
 
 
 class DriverRun:
@@ -374,9 +395,12 @@ class DriverRun:
     def __init__(self, process: subprocess.Popen) -> None:
         self.process = process
 
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
     def finish(self, timeout: float = 120) -> dict:
-        out, err = self.process.communicate(timeout=timeout)
-        assert self.process.returncode == 0, f"driver failed:\n{err}"
+        out, _ = self.process.communicate(timeout=timeout)
+        assert self.process.returncode == 0, "the driver failed: see driver.log"
         return json.loads(out.strip().splitlines()[-1])
 
 
