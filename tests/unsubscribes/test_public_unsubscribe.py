@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.factories import ContactFactory
+from tests.plugins.private_services import free_port
 from unsubscribes import tokens
 from unsubscribes.choices import Channel
 from unsubscribes.models import SubscriptionChange
@@ -241,6 +242,25 @@ def test_too_many_requests_from_one_client_get_a_plain_429(settings, contact):
     assert refused.status_code == 429
     assert "Too many requests" in refused.content.decode()
     _assert_nothing_written(contact)
+
+
+def test_the_button_still_unsubscribes_when_the_rate_limit_store_is_down(
+    settings, mail_client, contact
+):
+    # Redis, which keeps the counts, refuses connections: nothing listens here.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+
+    response = mail_client.post(_url(tokens.unsubscribe_token(contact.pk)))
+
+    assert response.status_code == 200
+    contact.refresh_from_db()
+    assert contact.is_unsubscribed is True
+    assert SubscriptionChange.objects.filter(contact=contact).count() == 1
 
 
 def test_the_token_is_never_logged(caplog, mail_client, contact):
