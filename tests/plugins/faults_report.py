@@ -103,3 +103,19 @@ def pytest_sessionfinish(session):
     }
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(json.dumps(summary, indent=2) + "\n")
+    _summary.update(summary)
+
+
+_summary: dict = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _summary:
+        terminalreporter.section("fault scenarios")
+        terminalreporter.write_line(
+            "{scenarios} scenarios, {runs} runs: {passed} passed, {failed} failed; "
+            "unsubscribes expected {unsubscribes_expected}, lost "
+            "{unsubscribes_lost}; {seconds} s (test-artifacts/faults.json)".format(
+                **_summary
+            )
+        )
