@@ -1,11 +1,13 @@
 """Count the fault scenarios a run went through and write test-artifacts/faults.json.
 
 A fault test is marked `@pytest.mark.fault("<scenario>")` and parametrized over
-attempts; it may record what it measured through the `fault_outcome` fixture
-(for example the unsubscribes it found lost, recorded before asserting there
-are none). At the end of a run that went through any fault test, the file
-holds the scenarios, the attempts, how many passed and the unsubscribes lost:
-the figures SECURITY.md quotes.
+attempts, either by itself (`attempt` in its parameters) or by the marker:
+`@pytest.mark.fault("<scenario>", attempts=3)` runs a test written to run once
+(the Salesforce sync's own fault tests) three times. A test may record what
+it measured through the `fault_outcome` fixture (for example the unsubscribes
+it found lost, recorded before asserting there are none). At the end of a run
+that went through any fault test, the file holds the scenarios, the attempts,
+how many passed and the unsubscribes lost: the figures SECURITY.md quotes.
 """
 
 import json
@@ -40,6 +42,15 @@ def pytest_configure(config):
     )
 
 
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("fault")
+    attempts = marker.kwargs.get("attempts") if marker else None
+    if attempts and "attempt" not in metafunc.fixturenames:
+        # As pytest-repeat does: a parameter the test function does not take.
+        metafunc.fixturenames.append("attempt")
+        metafunc.parametrize("attempt", range(1, attempts + 1))
+
+
 @pytest.fixture
 def fault_outcome(request):
     outcome = FaultOutcome()
@@ -58,6 +69,7 @@ def pytest_runtest_makereport(item, call):
         item.nodeid,
         {
             "scenario": marker.args[0],
+            "case": f"{item.path.stem}::{item.originalname}",
             "test": item.nodeid,
             "outcome": "passed",
             "seconds": 0.0,
@@ -82,6 +94,7 @@ def pytest_sessionfinish(session):
     summary = {
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "scenarios": len(scenarios),
+        "cases": len({run["case"] for run in runs}),
         "runs": len(runs),
         "passed": sum(run["outcome"] == "passed" for run in runs),
         "failed": sum(run["outcome"] == "failed" for run in runs),
@@ -91,6 +104,9 @@ def pytest_sessionfinish(session):
         "seconds": round(sum(run["seconds"] for run in runs), 1),
         "by_scenario": {
             scenario: {
+                "cases": len(
+                    {run["case"] for run in runs if run["scenario"] == scenario}
+                ),
                 "runs": sum(run["scenario"] == scenario for run in runs),
                 "passed": sum(
                     run["scenario"] == scenario and run["outcome"] == "passed"
@@ -113,7 +129,8 @@ def pytest_terminal_summary(terminalreporter):
     if _summary:
         terminalreporter.section("fault scenarios")
         terminalreporter.write_line(
-            "{scenarios} scenarios, {runs} runs: {passed} passed, {failed} failed; "
+            "{scenarios} scenarios, {cases} cases, {runs} runs: {passed} passed, "
+            "{failed} failed; "
             "unsubscribes expected {unsubscribes_expected}, lost "
             "{unsubscribes_lost}; {seconds} s (test-artifacts/faults.json)".format(
                 **_summary
