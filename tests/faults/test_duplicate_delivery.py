@@ -33,7 +33,7 @@ def assert_done_once(db, job_id):
 
 @pytest.mark.parametrize("attempt", [1, 2, 3])
 def test_two_deliveries_running_at_once_change_each_contact_once(
-    attempt, fault_db, app_processes
+    attempt, fault_db, private_redis, app_processes
 ):
     for worker in [app_processes.start_worker(wait=False) for _ in range(2)]:
         app_processes.wait_ready(worker)
@@ -48,7 +48,14 @@ def test_two_deliveries_running_at_once_change_each_contact_once(
         )
 
     wait_for(lambda: finished(fault_db, job_id), what="the job to finish")
-    wait_for(lambda: app_processes.worker_logs().count("succeeded") == 2)
+    # With the test's 3 s visibility timeout, Redis may hand a copy still
+    # running to the worker that finished first: a third delivery, just as
+    # harmless. Wait until no copy is left anywhere.
+    wait_for(
+        lambda: app_processes.worker_logs().count("succeeded") >= 2
+        and private_redis.queued() == 0,
+        what="every delivery to have run",
+    )
 
     assert_done_once(fault_db, job_id)
 
