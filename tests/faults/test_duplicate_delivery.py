@@ -52,8 +52,10 @@ def test_two_deliveries_running_at_once_change_each_contact_once(
     # running to the worker that finished first: a third delivery, just as
     # harmless. Wait until no copy is left anywhere.
     wait_for(
-        lambda: app_processes.worker_logs().count("succeeded") >= 2
-        and private_redis.queued() == 0,
+        lambda: (
+            app_processes.worker_logs().count("succeeded") >= 2
+            and private_redis.queued() == 0
+        ),
         what="every delivery to have run",
     )
 
