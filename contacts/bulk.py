@@ -38,8 +38,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
-from contacts.extensions import bulk_job_kind
-from contacts.importing import KIND as IMPORT_KIND
+from contacts.extensions import bulk_job_kind, bulk_job_kind_keys
 from contacts.models import BulkJob, Contact
 from contacts.selection import Selection, SelectionError
 
@@ -213,9 +212,9 @@ def bulk_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
         .filter(
             state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
             created_at__lt=stalled_before,
+            # Imports and their previews resume by their own tasks and files.
+            kind__in=bulk_job_kind_keys(),
         )
-        # An import resumes by its own task and file, not through this sweep.
-        .exclude(kind=IMPORT_KIND)
         .only("pk", "total", "done", "state")
         .order_by("pk")
     )

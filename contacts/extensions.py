@@ -94,6 +94,11 @@ def bulk_job_kind(key: str) -> BulkJobKind:
     return _bulk_job_kinds[key]
 
 
+def bulk_job_kind_keys() -> list[str]:
+    """Return the keys of every registered bulk job kind."""
+    return list(_bulk_job_kinds)
+
+
 def _allowed(items, user):
     return sorted(
         (i for i in items if i.permission is None or user.has_perm(i.permission)),

@@ -69,7 +69,7 @@ def import_job_run(self, job_id: int) -> None:
         importing.import_job_fail(job_id=job_id)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
+@shared_task(bind=True, max_retries=MAX_RETRIES, ignore_result=True)
 def import_preview_job_run(self, job_id: int) -> None:
     """Preview a large file; retry a lost connection, record other failures."""
     try:

@@ -287,6 +287,7 @@ def test_the_sweep_fails_abandoned_small_jobs_and_returns_large_ones(
     waiting = job(total=11, state="pending")
     finished = job(total=11, done=11, state="done")
     imported = BulkJob.objects.create(kind="import", total=11, state="running")
+    previewed = BulkJob.objects.create(kind="import_preview", total=11, state="running")
     cutoff = timezone.now()
     fresh = job(total=11, state="pending")
 
@@ -304,7 +305,7 @@ def test_the_sweep_fails_abandoned_small_jobs_and_returns_large_ones(
         "The change was interrupted after 4 of 11 contacts and resumed from "
         "there. No contact is changed twice."
     )
-    for untouched in (finished, imported, fresh):
+    for untouched in (finished, imported, previewed, fresh):
         before = untouched.state
         untouched.refresh_from_db()
         assert untouched.state == before
