@@ -16,8 +16,9 @@ no test ever stops them. A fault test instead gets:
 
 The app's code never runs inside the test process against these services, so a
 restart only ever breaks the connections of the processes under test.
-Without the binaries (PostgreSQL 15 in /usr/lib/postgresql, redis-server) the
-tests skip with the reason; REQUIRE_SERVICES=1 turns that into a failure.
+Without the binaries (Debian's newest /usr/lib/postgresql/<n>/bin, or
+PRIVATE_PG_BIN; redis-server) the tests skip with the reason;
+REQUIRE_SERVICES=1 turns that into a failure.
 """
 
 import contextlib
@@ -38,7 +39,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path(os.environ.get("PRIVATE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _postgres_bin() -> Path:
+    """Return PRIVATE_PG_BIN, else Debian's newest /usr/lib/postgresql/<n>/bin."""
+    if os.environ.get("PRIVATE_PG_BIN"):
+        return Path(os.environ["PRIVATE_PG_BIN"])
+    versions = sorted(
+        (
+            p
+            for p in Path("/usr/lib/postgresql").glob("*/bin")
+            if p.parent.name.isdigit()
+        ),
+        key=lambda p: int(p.parent.name),
+    )
+    return versions[-1] if versions else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _postgres_bin()
 # Seeded once into the template every test database is copied from.
 SEED_CONTACTS = 12_000
 # The broker hands a lost worker's message to another worker after this long;
