@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from unsubscribes.ratelimit import parse_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -35,6 +37,13 @@ def _strict_bool(name, default):
     if raw not in _TRUE | _FALSE:
         raise ValueError(f"{raw!r} is not one of {sorted(_TRUE | _FALSE)}")
     return raw in _TRUE
+
+
+def _rate(name, default):
+    """Read a request rate such as 30/m, refusing one the limiter cannot read."""
+    raw = env.str(name, default=default)
+    parse_rate(raw)
+    return raw
 
 
 def _database(name, default):
@@ -299,9 +308,10 @@ UNSUBSCRIBE_MAILTO = _read("UNSUBSCRIBE_MAILTO", env.str, "")
 SEND_REQUIRES_PERMISSION_TYPE = _read(
     "SEND_REQUIRES_PERMISSION_TYPE", _strict_bool, True
 )
-# Requests per client address to the public unsubscribe pages (django-ratelimit
-# syntax), counted in the shared cache: Redis when REDIS_URL is set.
-UNSUBSCRIBE_RATE_LIMIT = _read("UNSUBSCRIBE_RATE_LIMIT", env.str, "30/m")
+# Requests per client address to the public unsubscribe pages, such as "30/m"
+# or "1000/5m" (unsubscribes/ratelimit.py), counted in the shared cache: Redis
+# when REDIS_URL is set.
+UNSUBSCRIBE_RATE_LIMIT = _read("UNSUBSCRIBE_RATE_LIMIT", _rate, "30/m")
 
 # The Compliance overview's figures are recomputed this often (a full count of
 # the contact table, so not on every page view).

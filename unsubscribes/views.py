@@ -12,10 +12,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import ALL, is_ratelimited
 
 from contacts.models import Contact
-from unsubscribes import mail, selectors, services, tokens
+from unsubscribes import mail, ratelimit, selectors, services, tokens
 from unsubscribes.choices import Action, Channel
 from unsubscribes.forms import ResubscribeForm, SendEmailForm
 from unsubscribes.models import SubscriptionChange
@@ -145,16 +144,13 @@ def _rate_limited(request: HttpRequest) -> bool:
     the signed tokens cannot be guessed anyway.
     """
     try:
-        return is_ratelimited(
-            request,
-            group="unsubscribes.views.public_unsubscribe",
-            key="ip",
-            rate=settings.UNSUBSCRIBE_RATE_LIMIT,
-            method=ALL,
-            increment=True,
+        return ratelimit.over_limit(
+            "public-unsubscribe",
+            request.META["REMOTE_ADDR"],
+            settings.UNSUBSCRIBE_RATE_LIMIT,
         )
-    except Exception:
-        logger.warning("Unsubscribe rate limit not counted: the cache is down")
+    except Exception as error:
+        logger.warning("Unsubscribe rate limit not counted: %s", type(error).__name__)
         return False
 
 

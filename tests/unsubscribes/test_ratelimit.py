@@ -1,0 +1,84 @@
+"""The public pages' rate limiter: its rates, its windows, its two stores."""
+
+import uuid
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from salesinsight import settings as project_settings
+from unsubscribes import ratelimit
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        ("30/m", (30, 60)),
+        ("1000/5m", (1000, 300)),
+        ("2/s", (2, 1)),
+        ("7/d", (7, 86400)),
+    ],
+)
+def test_a_rate_reads_as_requests_per_seconds(rate, expected):
+    assert ratelimit.parse_rate(rate) == expected
+
+
+@pytest.mark.parametrize("rate", ["", "30", "30/x", "m/30", "-1/m", "30 per minute"])
+def test_a_malformed_rate_is_refused(rate):
+    with pytest.raises(ValueError, match="is not a rate"):
+        ratelimit.parse_rate(rate)
+
+
+def test_a_malformed_rate_in_the_environment_names_the_variable(monkeypatch):
+    monkeypatch.setenv("UNSUBSCRIBE_RATE_LIMIT", "30 per minute")
+
+    with pytest.raises(ImproperlyConfigured, match="UNSUBSCRIBE_RATE_LIMIT"):
+        project_settings._read("UNSUBSCRIBE_RATE_LIMIT", project_settings._rate, "30/m")
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network():
+    assert ratelimit.client_network("2001:db8:1:2:aaaa::1") == ratelimit.client_network(
+        "2001:db8:1:2:bbbb::9"
+    )
+    assert ratelimit.client_network("2001:db8:1:3::1") != ratelimit.client_network(
+        "2001:db8:1:2::1"
+    )
+    assert ratelimit.client_network("10.0.0.7") == "10.0.0.7"
+
+
+def _count_until_refused(address: str, rate: str, attempts: int) -> list[bool]:
+    scope = f"test-{uuid.uuid4()}"
+    return [ratelimit.over_limit(scope, address, rate) for _ in range(attempts)]
+
+
+def test_the_limit_refuses_from_the_request_after_the_last_allowed():
+    # The laptop's local-memory cache.
+    assert _count_until_refused("10.0.0.1", "3/h", 5) == [False] * 3 + [True] * 2
+
+
+def test_the_limit_counts_in_redis_in_one_round_trip(settings, redis_url):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+        }
+    }
+    client = ratelimit._redis_client("default")
+    before = client.info("stats")["total_commands_processed"]
+
+    refused = _count_until_refused("10.0.0.2", "3/h", 5)
+
+    assert refused == [False] * 3 + [True] * 2
+    # INCR and EXPIRE a request, pipelined; plus this test's own INFO call.
+    after = client.info("stats")["total_commands_processed"]
+    assert after - before <= 5 * 2 + 1
+
+
+def test_each_window_counts_afresh(monkeypatch):
+    clock = iter([1000.0, 1000.5, 1001.2, 1001.4])
+    monkeypatch.setattr(ratelimit.time, "time", lambda: next(clock))
+    scope = f"test-{uuid.uuid4()}"
+
+    counts = [ratelimit.over_limit(scope, "10.0.0.3", "1/s") for _ in range(4)]
+
+    # Two requests in the second that starts at 1000, two in the next.
+    assert counts == [False, True, False, True]
