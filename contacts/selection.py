@@ -59,6 +59,10 @@ class Selection:
         # error); here it would widen the selection, so it is refused.
         if len(filter_query) > 4000:
             raise SelectionError("filter too long")
+        # The selection is stored with its job as JSON, which PostgreSQL
+        # cannot hold a NUL in; no filter the list writes contains one.
+        if "\x00" in filter_query:
+            raise SelectionError("invalid filter")
         if not PeopleFilter(QueryDict(filter_query)).is_valid():
             raise SelectionError("invalid filter")
         return cls(filter_query=filter_query)
