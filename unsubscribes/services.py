@@ -9,6 +9,7 @@ import datetime
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -87,40 +88,29 @@ def contact_unsubscribe(
 
     An already unsubscribed contact gets no second history row. Raise
     Contact.DoesNotExist for an unknown id.
+
+    This is the busiest public endpoint's write, so the status and the
+    history row are one statement (see _unsubscribe_rows); the
+    transaction around it holds what the listeners add.
     """
     _check_unsubscribe_channel(channel)
     name = _actor_name(actor, actor_name)
-    # The lock serialises this with a racing resubscribe or a second click:
-    # whichever comes later reads the status the earlier one committed.
-    contact = (
-        Contact.objects.select_for_update()
-        .only("pk", "is_unsubscribed")
-        .get(pk=contact_id)
+    # A second click waits on the first one's row lock, then finds the row
+    # already unsubscribed and changes nothing; a racing resubscribe is
+    # serialised the same way (see _UNSUBSCRIBE_WITH_HISTORY).
+    changed = _unsubscribe_rows(
+        _one_contact_sql(), [contact_id], channel=channel, actor=actor, actor_name=name
     )
-    if contact.is_unsubscribed:
+    if not changed:
+        # Only the repeated click pays for this read.
+        if not Contact.objects.filter(pk=contact_id).exists():
+            raise Contact.DoesNotExist(f"No contact {contact_id}")
         return False
 
-    now = timezone.now()
-    change = SubscriptionChange(
-        contact_id=contact.pk,
-        changed_at=now,
-        action=Action.UNSUBSCRIBE,
-        channel=channel,
-        actor=actor,
-        actor_name=name,
-    )
-    # The contact is the row locked above: checking its foreign key again
-    # would cost a query on the busiest public endpoint.
-    change.full_clean(exclude=["contact"])
-    change.save()
-    Contact.objects.filter(pk=contact.pk).update(
-        is_unsubscribed=True, subscription_changed_at=now
-    )
-
     notify_subscription_changed(
-        contact_ids=[contact.pk], action=Action.UNSUBSCRIBE, channel=channel
+        contact_ids=changed, action=Action.UNSUBSCRIBE, channel=channel
     )
-    logger.info("Contact %s unsubscribed through %s", contact.pk, channel)
+    logger.info("Contact %s unsubscribed through %s", contact_id, channel)
     return True
 
 
@@ -154,7 +144,7 @@ def contact_resubscribe(*, contact_id: int, actor: User, proof: ConsentProof) ->
         channel=ComplianceChannel.RESUBSCRIBE,
         actor=actor,
     )
-    now = timezone.now()
+    now = _database_now()
     change = SubscriptionChange(
         contact_id=contact.pk,
         changed_at=now,
@@ -184,6 +174,20 @@ def contact_resubscribe(*, contact_id: int, actor: User, proof: ConsentProof) ->
         change.evidence_file.delete(save=False)
         raise
     logger.info("Contact %s resubscribed by user %s", contact.pk, actor.pk)
+
+
+def _database_now() -> datetime.datetime:
+    """Return the database's clock, which unsubscribes also stamp their time with.
+
+    One clock for every subscription change keeps the history's order true
+    when a resubscribe and an unsubscribe meet on the row lock, even if the
+    application servers' clocks drift from each other.
+    """
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
 
 
 def _check_proof(contact: Contact, proof: ConsentProof) -> None:
@@ -246,47 +250,142 @@ def contacts_bulk_unsubscribe(
     return total
 
 
-_UNSUBSCRIBE_RETURNING = (
-    "UPDATE {table} SET is_unsubscribed = %s, subscription_changed_at = %s"
-    " WHERE is_unsubscribed = %s AND id IN ({subquery}) RETURNING id"
+# `locked` holds a SELECT of the candidates' (id, is_unsubscribed) that locks
+# their rows. The status is read from it, not re-read by the UPDATE's scan:
+# a row lock returns the row as the transaction that held it left it, while
+# the scan would see it as it was when the statement began. So a click that
+# waited behind a resubscribe sees the contact subscribed, and unsubscribes
+# them again (opt-out wins). The time is the database's clock once the lock
+# is held, so that the history orders the two as they happened.
+# On PostgreSQL the UPDATE's RETURNING feeds the history INSERT in the same
+# statement: one round trip, and never a status without its row.
+_UNSUBSCRIBE_WITH_HISTORY = """
+WITH locked (id, is_unsubscribed) AS ({candidates}), changed AS (
+    UPDATE {contacts} AS contact
+    SET is_unsubscribed = true, subscription_changed_at = clock_timestamp()
+    FROM locked WHERE contact.id = locked.id AND NOT locked.is_unsubscribed
+    RETURNING contact.id, contact.subscription_changed_at
+), recorded AS (
+    INSERT INTO {history} ({columns})
+    SELECT changed.id, changed.subscription_changed_at, {values}
+    FROM changed ORDER BY changed.id
 )
+SELECT id FROM changed ORDER BY id
+"""
+# SQLite, the laptop default, has no data-modifying WITH (nor row locks: a
+# write there holds the whole database).
+_UNSUBSCRIBE_RETURNING = """
+WITH locked (id, is_unsubscribed) AS ({candidates})
+UPDATE {contacts} SET is_unsubscribed = %s, subscription_changed_at = %s
+WHERE id IN (SELECT id FROM locked WHERE NOT is_unsubscribed) RETURNING id
+"""
+_ONE_CONTACT = "SELECT id, is_unsubscribed FROM {contacts} WHERE id = %s"
+# The history columns that _UNSUBSCRIBE_WITH_HISTORY fills from `changed`.
+_FROM_CHANGED = ("contact_id", "changed_at")
+
+
+def _history_columns(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """Return the history columns after _FROM_CHANGED, and their values.
+
+    Every column is named, with its model default where `values` gives
+    none, so that a field added to SubscriptionChange is filled here too.
+    """
+    quote = connection.ops.quote_name
+    columns = [
+        quote(SubscriptionChange._meta.get_field(name).column) for name in _FROM_CHANGED
+    ]
+    params = []
+    for field in SubscriptionChange._meta.concrete_fields:
+        if field.primary_key or field.attname in _FROM_CHANGED:
+            continue
+        value = values.get(field.attname, field.get_default())
+        columns.append(quote(field.column))
+        params.append(field.get_db_prep_save(value, connection))
+    return columns, params
+
+
+def _unsubscribe_rows(
+    candidates: str,
+    candidate_params: Sequence[Any],
+    *,
+    channel: str,
+    actor: User | None,
+    actor_name: str,
+) -> list[int]:
+    """Unsubscribe the subscribed ones of `candidates`; return their ids.
+
+    `candidates` selects (id, is_unsubscribed) of contacts and locks their
+    rows (see _UNSUBSCRIBE_WITH_HISTORY). It is SQL written by this module
+    or compiled by Django, with placeholders only: every value is in
+    `candidate_params`. Run it inside a transaction: off PostgreSQL it is
+    two statements.
+    """
+    history_values = {
+        "action": Action.UNSUBSCRIBE,
+        "channel": channel,
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_name": actor_name,
+    }
+    quote = connection.ops.quote_name
+    contacts = quote(Contact._meta.db_table)
+
+    if connection.vendor != "postgresql":
+        now = timezone.now()
+        statement = _UNSUBSCRIBE_RETURNING.format(
+            candidates=candidates, contacts=contacts
+        )
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [*candidate_params, True, stamp])
+            ids = sorted(row[0] for row in cursor.fetchall())
+        SubscriptionChange.objects.bulk_create(
+            SubscriptionChange(contact_id=contact_id, changed_at=now, **history_values)
+            for contact_id in ids
+        )
+        return ids
+
+    columns, values = _history_columns(history_values)
+    statement = _UNSUBSCRIBE_WITH_HISTORY.format(
+        candidates=candidates,
+        contacts=contacts,
+        history=quote(SubscriptionChange._meta.db_table),
+        columns=", ".join(columns),
+        values=", ".join(["%s"] * len(values)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*candidate_params, *values])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _one_contact_sql() -> str:
+    """Return the candidates SELECT of one contact, by id, locking its row.
+
+    Written out rather than compiled by the ORM on every call: it is the
+    public unsubscribe's hot path.
+    """
+    sql = _ONE_CONTACT.format(
+        contacts=connection.ops.quote_name(Contact._meta.db_table)
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return sql
 
 
 @transaction.atomic
 def _unsubscribe_batch(
     contacts: QuerySet[Contact], channel: str, actor: User | None, actor_name: str
 ) -> int:
-    now = timezone.now()
-    candidates = contacts.filter(is_unsubscribed=False).order_by("pk").values("pk")
-    # Locking the batch in id order keeps two overlapping bulk runs (or a bulk
-    # run and a single unsubscribe) from deadlocking; rows that another
-    # transaction unsubscribed meanwhile fail the re-checked condition below.
-    candidates = candidates.select_for_update(of=("self",))[:BATCH_SIZE]
-    subquery, params = candidates.query.sql_with_params()
-    # Only a quoted table name and SQL that Django compiled are put into the
-    # statement; every value, the selection's included, travels as a parameter.
-    statement = _UNSUBSCRIBE_RETURNING.format(
-        table=connection.ops.quote_name(Contact._meta.db_table), subquery=subquery
+    candidates = (
+        contacts.filter(is_unsubscribed=False)
+        .order_by("pk")
+        .values_list("pk", "is_unsubscribed")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            statement,
-            [True, connection.ops.adapt_datetimefield_value(now), False, *params],
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
-    if not ids:
-        return 0
-
-    SubscriptionChange.objects.bulk_create(
-        SubscriptionChange(
-            contact_id=contact_id,
-            changed_at=now,
-            action=Action.UNSUBSCRIBE,
-            channel=channel,
-            actor=actor,
-            actor_name=actor_name,
-        )
-        for contact_id in ids
+    # Locking the batch in id order keeps two overlapping bulk runs (or a bulk
+    # run and a single unsubscribe) from deadlocking.
+    candidates = candidates.select_for_update(of=("self",))[:BATCH_SIZE]
+    sql, params = candidates.query.sql_with_params()
+    ids = _unsubscribe_rows(
+        sql, params, channel=channel, actor=actor, actor_name=actor_name
     )
     notify_subscription_changed(
         contact_ids=ids, action=Action.UNSUBSCRIBE, channel=channel
