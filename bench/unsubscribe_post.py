@@ -1,9 +1,13 @@
 """One-click unsubscribe POSTs per second, against a no-op view.
 
 Both run on the same gunicorn server (bench.settings adds the no-op view), and
-a load generator in a second process drives them in turn. Every POST that
-reaches the unsubscribe view is real work the first time for each contact
-(a history row and an outbox row), idempotent afterwards.
+a load generator in a second process drives them in turn. The server runs as
+in production: Redis holds the rate limit's counts and takes the relay's Celery
+message, and Salesforce credentials are set, so every first POST for a contact
+writes its history row and its outbox row and queues the relay. The login URL
+points at a closed port: a Salesforce call inside a request would fail it, and
+the note reports every answer that was not a 200. Later POSTs for the same
+contact are idempotent.
 """
 
 import json
@@ -13,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+import redis
+
 from bench.harness import Report, Row
 from bench.server import gunicorn
 from unsubscribes.tokens import unsubscribe_token
@@ -20,6 +26,27 @@ from unsubscribes.tokens import unsubscribe_token
 SECONDS = 8
 CONNECTIONS = 8
 TOKENS = 20_000
+# A database of the local Redis that nothing else uses; flushed before and after.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+# Nothing listens there: the relay that would call it is queued, never run.
+CLOSED_LOGIN_URL = "https://127.0.0.1:9"
+
+
+def _server_env(redis_url: str) -> dict[str, str]:
+    return {
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": redis_url,
+        "SALESFORCE_LOGIN_URL": CLOSED_LOGIN_URL,
+        "SALESFORCE_USERNAME": "bench@example.com",
+        "SALESFORCE_PASSWORD": "bench",
+        "SALESFORCE_SECURITY_TOKEN": "bench",
+    }
+
+
+def _outbox_rows() -> int:
+    from salesforce_sync.models import OutboxEntry
+
+    return OutboxEntry.objects.count()
 
 
 def _load(port: int, paths_file: str) -> dict:
@@ -48,28 +75,55 @@ def _paths_file(paths) -> str:
     return handle.name
 
 
-def run(report: Report, *, size: int, runs: int) -> None:
-    unsubscribe_paths = _paths_file(
-        f"/u/{unsubscribe_token(contact_id)}/"
-        for contact_id in range(1, min(TOKENS, size) + 1)
+def _subscribed_paths(rounds: int) -> list[list[str]]:
+    """Return one list of unsubscribe paths a round, each of other subscribed contacts.
+
+    A contact a POST has unsubscribed stays so, so each round (and each later
+    `make bench`) takes contacts still subscribed: every POST does the real
+    work. A small database runs out of them, and the rounds then repeat
+    contacts, which turns POSTs idempotent; the outbox count in the note says
+    how many did the work.
+    """
+    from contacts.models import Contact
+
+    ids = list(
+        Contact.objects.filter(is_unsubscribed=False)
+        .order_by("id")
+        .values_list("id", flat=True)[: TOKENS * rounds]
     )
+    per_round = max(1, len(ids) // rounds)
+    return [
+        [f"/u/{unsubscribe_token(contact_id)}/" for contact_id in chunk]
+        for chunk in (
+            ids[start : start + per_round] or ids
+            for start in range(0, per_round * rounds, per_round)
+        )
+    ]
+
+
+def run(report: Report, *, size: int, runs: int) -> None:
+    rounds = max(3, runs // 2)
+    unsubscribe_paths = [_paths_file(paths) for paths in _subscribed_paths(rounds)]
     noop_paths = _paths_file(["/bench/noop/"])
     rates: dict[str, list[float]] = {"unsubscribe": [], "noop": []}
     errors = 0
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    bench_redis = redis.Redis.from_url(redis_url)
+    bench_redis.flushdb()
+    outbox_before = _outbox_rows()
     try:
-        with gunicorn(env={"LOG_LEVEL": "WARNING"}) as port:
+        with gunicorn(env=_server_env(redis_url)) as port:
             _load(port, noop_paths)  # warm-up: workers loaded, connections made
-            for _ in range(max(3, runs // 2)):
-                for name, paths in (
-                    ("noop", noop_paths),
-                    ("unsubscribe", unsubscribe_paths),
-                ):
+            for round_paths in unsubscribe_paths:
+                for name, paths in (("noop", noop_paths), ("unsubscribe", round_paths)):
                     result = _load(port, paths)
                     rates[name].append(result["ok"] / result["seconds"])
                     errors += result["errors"]
     finally:
-        os.unlink(unsubscribe_paths)
-        os.unlink(noop_paths)
+        for paths in (*unsubscribe_paths, noop_paths):
+            os.unlink(paths)
+        bench_redis.flushdb()
+    outbox_written = _outbox_rows() - outbox_before
 
     unsubscribe, noop = (
         statistics.median(rates[name]) for name in ("unsubscribe", "noop")
@@ -82,6 +136,6 @@ def run(report: Report, *, size: int, runs: int) -> None:
             "req/s",
             target=0.5,
             direction="min",
-            note=f"{errors} non-200 answers",
+            note=f"{errors} non-200 answers; {outbox_written:,} outbox rows written",
         )
     )
