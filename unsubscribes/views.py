@@ -204,4 +204,11 @@ def public_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         # The service's row lock is the existence check: an erased contact's
         # token gets the same 404 as a forged one.
         raise Http404 from None
+    if one_click:
+        # A mail client posts this in the background and shows nobody the
+        # answer (RFC 8058), so it gets one plain sentence rather than the
+        # page: rendering it would cost more than the unsubscribe itself.
+        return HttpResponse(
+            _("You are unsubscribed"), content_type="text/plain; charset=utf-8"
+        )
     return render(request, "unsubscribes/done.html")

@@ -84,6 +84,20 @@ def test_a_one_click_post_as_form_data_unsubscribes(mail_client, contact):
     assert SubscriptionChange.objects.get(contact=contact).channel == Channel.ONE_CLICK
 
 
+def test_a_one_click_post_is_answered_in_one_plain_sentence(mail_client, contact):
+    # Nobody reads it: the mail client posts in the background.
+    response = mail_client.post(
+        _url(tokens.unsubscribe_token(contact.pk)),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+        headers={"accept-language": "fr"},
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == "Vous êtes désabonné"
+
+
 def test_a_one_click_post_is_one_statement_and_the_outbox_row(
     mail_client, contact, postgres, settings
 ):
