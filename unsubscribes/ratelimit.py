@@ -1,8 +1,8 @@
 """Requests per client address in fixed windows, counted in the shared cache.
 
 The public unsubscribe page counts every request it gets, so the count must
-be cheap: on Redis it is one round trip (INCR and EXPIRE, pipelined) on a
-client kept for the life of the process. Other cache backends (the laptop's
+be cheap: on Redis it is one command (a script that counts and sets the
+expiry) on a client kept for the life of the process. Other cache backends (the laptop's
 local memory) go through Django's cache API.
 
 A rate reads "<requests>/<period>", the period one of s, m, h or d, with an
@@ -19,12 +19,25 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from redis.commands.core import Script
 
 RATE = re.compile(r"(?P<limit>\d+)/(?P<count>\d*)(?P<unit>[smhd])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 IPV6_PREFIX = 64
 
+# Count and, on the first request of a window, set the count's expiry: one
+# command (EVALSHA), run atomically, so that no count is ever left without
+# its expiry by a client that died between two commands.
+COUNT_SCRIPT = """
+local count = redis.call("INCR", KEYS[1])
+if count == 1 then
+    redis.call("EXPIRE", KEYS[1], ARGV[1])
+end
+return count
+"""
+
 _clients: dict[str, redis.Redis] = {}
+_scripts: dict[int, Script] = {}
 _clients_lock = threading.Lock()
 
 
@@ -57,18 +70,25 @@ def over_limit(
     window = int(time.time() // seconds)
     key = f"ratelimit:{scope}:{client_network(address)}:{window}"
 
+    # A second longer than the window, so that a count never expires while
+    # its window is still open.
+    ttl = seconds + 1
     cache = caches[cache_alias]
     if isinstance(cache, RedisCache):
-        pipeline = _redis_client(cache_alias).pipeline(transaction=False)
-        pipeline.incr(key)
-        # A second longer than the window, so that a count never expires
-        # while its window is still open.
-        pipeline.expire(key, seconds + 1)
-        count, _ = pipeline.execute()
+        count = _count_script(cache_alias)(keys=[key], args=[ttl])
     else:
-        cache.add(key, 0, timeout=seconds + 1)
+        cache.add(key, 0, timeout=ttl)
         count = cache.incr(key)
     return count > limit
+
+
+def _count_script(cache_alias: str) -> Script:
+    """Return COUNT_SCRIPT bound to this process's client of the cache's server."""
+    client = _redis_client(cache_alias)
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts.setdefault(id(client), client.register_script(COUNT_SCRIPT))
+    return script
 
 
 def _redis_client(cache_alias: str) -> redis.Redis:

@@ -1,6 +1,7 @@
 """The public pages' rate limiter: its rates, its windows, its two stores."""
 
 import uuid
+from collections import Counter
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -55,7 +56,12 @@ def test_the_limit_refuses_from_the_request_after_the_last_allowed():
     assert _count_until_refused("10.0.0.1", "3/h", 5) == [False] * 3 + [True] * 2
 
 
-def test_the_limit_counts_in_redis_in_one_round_trip(settings, redis_url):
+def _command_calls(client) -> Counter:
+    stats = client.info("commandstats")
+    return Counter({name: figures["calls"] for name, figures in stats.items()})
+
+
+def test_the_limit_counts_in_redis_in_one_command(settings, redis_url):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -63,14 +69,20 @@ def test_the_limit_counts_in_redis_in_one_round_trip(settings, redis_url):
         }
     }
     client = ratelimit._redis_client("default")
-    before = client.info("stats")["total_commands_processed"]
+    client.script_load(ratelimit.COUNT_SCRIPT)  # no NOSCRIPT retry counted
+    before = _command_calls(client)
 
-    refused = _count_until_refused("10.0.0.2", "3/h", 5)
+    scope = f"test-{uuid.uuid4()}"
+    refused = [ratelimit.over_limit(scope, "10.0.0.2", "3/h") for _ in range(5)]
 
+    calls = _command_calls(client)
+    calls.subtract(before)
+    # One script call a request; inside it, the expiry is set once a window.
+    assert calls["cmdstat_evalsha"] == 5
+    assert (calls["cmdstat_incr"], calls["cmdstat_expire"]) == (5, 1)
     assert refused == [False] * 3 + [True] * 2
-    # INCR and EXPIRE a request, pipelined; plus this test's own INFO call.
-    after = client.info("stats")["total_commands_processed"]
-    assert after - before <= 5 * 2 + 1
+    (key,) = client.keys(f"ratelimit:{scope}:*")
+    assert 0 < client.ttl(key) <= 3600 + 1
 
 
 def test_each_window_counts_afresh(monkeypatch):
