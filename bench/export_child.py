@@ -13,6 +13,9 @@ import time
 
 import django
 
+# Exported At as the export writes it: ISO 8601, UTC, to the second.
+EXPORTED_AT = "2026-01-01T00:00:00Z"
+
 
 class _Sink:
     """Count what COPY writes, keeping none of it."""
@@ -36,7 +39,7 @@ def _stream(limit: int, started: float) -> tuple[int, float | None]:
     size, first_row_at = 0, None
     # The first chunk is the header alone; the first row chunk is what a
     # person waits for.
-    for index, chunk in enumerate(ContactsCsvStream(contacts, exported_at="now")):
+    for index, chunk in enumerate(ContactsCsvStream(contacts, exported_at=EXPORTED_AT)):
         if index == 1:
             first_row_at = time.perf_counter()
         size += len(chunk)
@@ -62,14 +65,17 @@ def _http(limit: int, started: float) -> tuple[int, float | None]:
 def _copy(limit: int, started: float) -> tuple[int, float | None]:
     from django.db import connection
 
-    from exports.columns import BULK_FIELDS
+    from exports.columns import BULK_FIELDS, EXPORTED_AT_POSITION
 
-    columns = ", ".join(BULK_FIELDS)
+    # The same columns as the export: Exported At is one constant for every
+    # row, so COPY gets it as a literal in its place.
+    columns = list(BULK_FIELDS)
+    columns.insert(EXPORTED_AT_POSITION, f"'{EXPORTED_AT}'")
     sink = _Sink()
     with connection.cursor() as cursor:
         cursor.copy_expert(
-            f"COPY (SELECT {columns} FROM contacts_contact WHERE id <= {limit:d} "  # noqa: S608 # nosec B608 - fixed columns, an integer
-            "ORDER BY id) TO STDOUT WITH CSV HEADER",
+            f"COPY (SELECT {', '.join(columns)} FROM contacts_contact "  # noqa: S608 # nosec B608 - fixed columns and literal, an integer
+            f"WHERE id <= {limit:d} ORDER BY id) TO STDOUT WITH CSV HEADER",
             sink,
         )
     return sink.size, sink.first_at
