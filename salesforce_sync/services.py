@@ -1,6 +1,7 @@
 """Every write of the Salesforce sync: outbox rows, runs and the sync state."""
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -79,18 +80,62 @@ def outbox_forget(*, contact_ids: Sequence[int], **kwargs) -> None:
     )
 
 
+class _QueuedRelay:
+    """What this process knows of the queued relay, to spare a cache call a change.
+
+    A queued relay starts no earlier than its countdown allows and then reads
+    every pending row, so a change committed before then needs no message of
+    its own. The cache entry holds that start time (wall clock, seconds), and
+    each process remembers it: during a burst, a process asks the cache about
+    once a relay instead of once a change. The margin allows for the clocks of
+    web and worker hosts being a little apart; a row a relay still misses
+    waits for the periodic sweep, as when Redis is down.
+    """
+
+    MARGIN_SECONDS = 0.5
+
+    def __init__(self) -> None:
+        self.starts_at = 0.0
+        self.next_lookup = 0.0
+        self.clock = time.time  # a test's fixed clock goes here, not in `time`
+
+    def covers(self, now: float) -> bool:
+        return now < self.starts_at - self.MARGIN_SECONDS
+
+    def forget(self) -> None:
+        self.starts_at = self.next_lookup = 0.0
+
+
+queued_relay = _QueuedRelay()
+
+
 def relay_enqueue() -> None:
     """Queue the outbox relay; never fail the caller if the broker is down."""
     from salesforce_sync.tasks import relay_outbox
 
+    now = queued_relay.clock()
+    if queued_relay.covers(now):
+        return
+    starts_at = now + _RELAY_DELAY_SECONDS
     try:
-        if cache.add(RELAY_QUEUED_KEY, True, timeout=30):
+        if cache.add(RELAY_QUEUED_KEY, starts_at, timeout=30):
             relay_outbox.apply_async(countdown=_RELAY_DELAY_SECONDS, retry=False)
+        elif now >= queued_relay.next_lookup:
+            # Another process queued it. Asked at most once a countdown, so
+            # that a relay held up in a busy worker costs one call a change.
+            queued_relay.next_lookup = now + _RELAY_DELAY_SECONDS
+            starts_at = cache.get(RELAY_QUEUED_KEY)
+        else:
+            return
     except Exception:
         # The change and its outbox row are committed; the periodic sweep
         # pushes it once Redis is back.
         logger.warning("Could not queue the Salesforce relay; the sweep will push")
         cache_forget_relay()
+        return
+    # Run in-process (no Redis), the relay has already run and gone.
+    if isinstance(starts_at, float) and not relay_outbox.app.conf.task_always_eager:
+        queued_relay.starts_at = starts_at
 
 
 def cache_forget_relay() -> None:

@@ -35,7 +35,11 @@ def _fresh_cache():
     """
     from django.core.cache import cache
 
+    from salesforce_sync.services import queued_relay
+
     cache.clear()
+    # What this process remembers of a relay queued in the cleared cache.
+    queued_relay.forget()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection
 
-from salesforce_sync import tasks
+from salesforce_sync import services, tasks
 from salesforce_sync.models import (
     ConnectionState,
     OutboxEntry,
@@ -47,6 +47,56 @@ def test_an_unsubscribe_reaches_salesforce_through_the_worker(
         1,
     )
     assert OutboxEntry.objects.get().status == OutboxStatus.SENT
+
+
+class _CountingCache:
+    """The real cache, counting the calls relay_enqueue makes on it."""
+
+    def __init__(self, cache):
+        self.cache = cache
+        self.calls = []
+
+    def __getattr__(self, name):
+        method = getattr(self.cache, name)
+
+        def counted(*args, **kwargs):
+            self.calls.append(name)
+            return method(*args, **kwargs)
+
+        return counted
+
+
+def test_a_burst_of_unsubscribes_asks_the_cache_once_and_one_relay_pushes_all(
+    salesforce, celery_worker, monkeypatch
+):
+    contacts = linked_contacts(salesforce, 20)
+    counting = _CountingCache(services.cache)
+    monkeypatch.setattr(services, "cache", counting)
+    # Every change inside the queued relay's countdown, however slow the machine.
+    now = time.time()
+    monkeypatch.setattr(services.queued_relay, "clock", lambda: now)
+
+    for contact in contacts:
+        contact_unsubscribe(
+            contact_id=contact.pk, channel=Channel.ONE_CLICK, actor_name="Recipient"
+        )
+
+    assert counting.calls == ["add"]
+    wait_for(lambda: all(opted_out(salesforce, contacts)))
+    wait_for(lambda: SyncRun.objects.filter(finished_at__isnull=False).exists())
+    run = SyncRun.objects.get()
+    assert (run.trigger, run.pushed) == (RunTrigger.RELAY, 20)
+
+    # Once that relay may have started, the next change queues its own.
+    late = linked_contacts(salesforce, 1)
+    monkeypatch.setattr(
+        services.queued_relay, "clock", lambda: now + services._RELAY_DELAY_SECONDS
+    )
+    contact_unsubscribe(contact_id=late[0].pk, channel=Channel.USER, actor_name="Sam")
+
+    # The relay cleared the flag when it started (in the worker's thread).
+    assert counting.calls == ["add", "delete", "add"]
+    wait_for(lambda: opted_out(salesforce, late) == [True])
 
 
 def test_the_scheduled_task_pulls_and_pushes(salesforce, celery_worker):
