@@ -1,4 +1,5 @@
-"""Run the app under gunicorn on a free localhost port, for load benchmarks."""
+"""Run the app under gunicorn on a free localhost port, and its Celery worker,
+for load benchmarks."""
 
 import os
 import socket
@@ -15,15 +16,43 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _bench_env(env: dict[str, str] | None) -> dict[str, str]:
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", **(env or {})}
+
+
+@contextmanager
+def celery_worker(*, env: dict[str, str]):
+    """Run one Celery worker process, as production runs beside gunicorn."""
+    process = subprocess.Popen(  # nosec B603 - our own worker, fixed args
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "salesinsight",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=WARNING",
+        ],
+        env=_bench_env(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @contextmanager
 def gunicorn(*, env: dict[str, str] | None = None):
     """Serve bench.settings with gunicorn.conf.py; yield the port; stop it after."""
     port = free_port()
-    server_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        **(env or {}),
-    }
+    server_env = _bench_env(env)
     process = subprocess.Popen(  # noqa: S603 # nosec B603 - our own server, fixed args
         [
             sys.executable,

@@ -3,11 +3,11 @@
 Both run on the same gunicorn server (bench.settings adds the no-op view), and
 a load generator in a second process drives them in turn. The server runs as
 in production: Redis holds the rate limit's counts and takes the relay's Celery
-message, and Salesforce credentials are set, so every first POST for a contact
-writes its history row and its outbox row and queues the relay. The login URL
-points at a closed port: a Salesforce call inside a request would fail it, and
-the note reports every answer that was not a 200. Later POSTs for the same
-contact are idempotent.
+message, a Celery worker runs the relays, and Salesforce credentials are set,
+so every first POST for a contact writes its history row and its outbox row
+and queues the relay. The login URL points at a closed port: a Salesforce call
+inside a request would fail it, and the note reports every answer that was not
+a 200. Later POSTs for the same contact are idempotent.
 """
 
 import json
@@ -20,7 +20,7 @@ import tempfile
 import redis
 
 from bench.harness import Report, Row
-from bench.server import gunicorn
+from bench.server import celery_worker, gunicorn
 from unsubscribes.tokens import unsubscribe_token
 
 SECONDS = 8
@@ -28,7 +28,8 @@ CONNECTIONS = 8
 TOKENS = 20_000
 # A database of the local Redis that nothing else uses; flushed before and after.
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
-# Nothing listens there: the relay that would call it is queued, never run.
+# Nothing listens there: a relay fails to connect and leaves its rows pending,
+# and a Salesforce call inside a request would fail the request.
 CLOSED_LOGIN_URL = "https://127.0.0.1:9"
 
 
@@ -112,7 +113,8 @@ def run(report: Report, *, size: int, runs: int) -> None:
     bench_redis.flushdb()
     outbox_before = _outbox_rows()
     try:
-        with gunicorn(env=_server_env(redis_url)) as port:
+        server_env = _server_env(redis_url)
+        with celery_worker(env=server_env), gunicorn(env=server_env) as port:
             _load(port, noop_paths)  # warm-up: workers loaded, connections made
             for round_paths in unsubscribe_paths:
                 for name, paths in (("noop", noop_paths), ("unsubscribe", round_paths)):
