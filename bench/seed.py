@@ -178,7 +178,12 @@ def seeded_size() -> int:
 
 
 def seed(count: int, *, seed: int = 2026) -> None:
-    """Replace every contact with `count` generated ones, then ANALYZE."""
+    """Replace every contact with `count` generated ones, then VACUUM ANALYZE.
+
+    The vacuum does what autovacuum does soon after a bulk load, setting the
+    visibility map and hint bits: without it the first runs would read a table
+    no database in service looks like, and pay for writing those bits.
+    """
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE contacts_contact RESTART IDENTITY CASCADE")
         stream = io.BufferedReader(_Lines(_rows(count, seed)), buffer_size=1 << 16)
@@ -187,5 +192,5 @@ def seed(count: int, *, seed: int = 2026) -> None:
             stream,
             size=1 << 16,
         )
-        cursor.execute("ANALYZE contacts_contact")
+        cursor.execute("VACUUM (ANALYZE) contacts_contact")
     logger.info("Seeded %s contacts", count)
