@@ -9,6 +9,8 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
+from tests.plugins.private_services import WORKER_COMMAND
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -23,20 +25,8 @@ def _bench_env(env: dict[str, str] | None) -> dict[str, str]:
 @contextmanager
 def celery_worker(*, env: dict[str, str]):
     """Run one Celery worker process, as production runs beside gunicorn."""
-    process = subprocess.Popen(  # nosec B603 - our own worker, fixed args
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "salesinsight",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=WARNING",
-        ],
+    process = subprocess.Popen(  # noqa: S603 # nosec B603 - our own worker, fixed args
+        [*WORKER_COMMAND, "--loglevel=WARNING"],
         env=_bench_env(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -39,6 +39,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# One worker process running one task at a time, as these tests and the
+# benchmarks start it; the caller adds its log level.
+WORKER_COMMAND = (
+    sys.executable,
+    "-m",
+    "celery",
+    "-A",
+    "salesinsight",
+    "worker",
+    "--pool=solo",
+    "--concurrency=1",
+    "-Q",
+    "celery",
+    "--without-mingle",
+    "--without-gossip",
+)
 
 
 def _postgres_bin() -> Path:
@@ -319,21 +335,7 @@ class AppProcesses:
     def start_worker(self, *, wait: bool = True) -> subprocess.Popen:
         log = self.root / f"worker-{next(self._logs)}.log"
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "salesinsight",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "-Q",
-                "celery",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=INFO",
-            ],
+            [*WORKER_COMMAND, "--loglevel=INFO"],
             cwd=ROOT,
             env=self.env,
             stdout=log.open("ab"),
