@@ -93,3 +93,36 @@ def test_logging_out_ends_the_session_on_the_server(client, sales_rep):
     response = replay.get(reverse("contacts:people"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.fixture
+def redis_gone(settings):
+    """Count failed logins in a Redis that is not there (nothing listens on port 1)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    settings.AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    AxesProxyHandler.get_implementation(force=True)
+    yield
+    # Built again from the settings as the settings fixture restores them.
+    AxesProxyHandler.implementation = None
+
+
+@pytest.mark.parametrize("password", ["rep-password-1", "wrong"])
+def test_while_redis_is_down_a_login_is_refused_on_the_form_with_a_503(
+    client, sales_rep, redis_gone, password
+):
+    response = client.post(reverse("login"), {"username": "rep", "password": password})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    html = response.content.decode()
+    assert "Logging in is unavailable for a moment" in html
+    assert 'value="rep"' in html
+    assert password not in html
+    assert "_auth_user_id" not in client.session
