@@ -27,7 +27,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,7 +40,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from contacts.extensions import bulk_job_kind, bulk_job_kind_keys
 from contacts.models import BulkJob, Contact
-from contacts.selection import Selection, SelectionError
+from contacts.selection import Selection, SelectionError, bad_selection
 
 logger = logging.getLogger(__name__)
 
@@ -265,17 +265,19 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
         raise NotImplementedError
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        selection = self._selection(request.GET)
-        if selection is None:
-            return self._bad_selection()
+        try:
+            selection = Selection.from_data(request.GET)
+        except SelectionError as error:
+            return bad_selection(error)
         if self.form_class is None:
             return self._confirmation(request, selection, None)
         return self._render(request, selection, form=self._form())
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        selection = self._selection(request.POST)
-        if selection is None:
-            return self._bad_selection()
+        try:
+            selection = Selection.from_data(request.POST)
+        except SelectionError as error:
+            return bad_selection(error)
         form = self._form(request.POST) if self.form_class else None
         if form is not None and not form.is_valid():
             return self._render(request, selection, form=form)
@@ -332,15 +334,6 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
         # The People page behind the modal has filter fields of the same
         # names; distinct ids keep each label pointing at its own field.
         return self.form_class(data, auto_id="bulk_%s")
-
-    def _selection(self, data) -> Selection | None:
-        try:
-            return Selection.from_data(data)
-        except SelectionError:
-            return None
-
-    def _bad_selection(self) -> HttpResponse:
-        return HttpResponseBadRequest(_("Select at least one person first."))
 
     def _confirmation(self, request, selection, form) -> HttpResponse:
         count = selection.queryset().count()

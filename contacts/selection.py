@@ -10,7 +10,9 @@ through here, and a job stores it with `as_params()` to evaluate later.
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.http import QueryDict
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from contacts.filters import PeopleFilter
 from contacts.models import Contact
@@ -21,7 +23,23 @@ MAX_ID = 2**63 - 1
 
 
 class SelectionError(ValueError):
-    """The request's selection is missing or malformed."""
+    """The request's selection is missing or malformed; its text tells the person."""
+
+
+def bad_selection(error: SelectionError) -> HttpResponse:
+    """Answer a request whose selection is bad: 400, with the reason as text.
+
+    Plain text, so that the page's script can show it as it is (app.js) when
+    the request came from a menu of the People list.
+    """
+    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+
+
+def _unreadable() -> SelectionError:
+    # Not something the People list sends: a stale or altered page.
+    return SelectionError(
+        _("This selection could not be read. Reload the People list and select again.")
+    )
 
 
 @dataclass(frozen=True)
@@ -40,17 +58,23 @@ class Selection:
         if scope == "all":
             return cls._all_matching(data.get("filter", ""))
         if scope != "ids":
-            raise SelectionError("unknown scope")
+            raise _unreadable()
 
         ids: set[int] = set()
         for raw in data.getlist("ids"):
             if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-                raise SelectionError("malformed id")
+                raise _unreadable()
             ids.add(int(raw))
         if not ids:
-            raise SelectionError("nothing selected")
+            raise SelectionError(_("Select at least one person first."))
         if len(ids) > MAX_IDS:
-            raise SelectionError("too many ids")
+            raise SelectionError(
+                _(
+                    "At most %(limit)s people can be checked one by one. Use "
+                    "“Select all … matching this filter” instead."
+                )
+                % {"limit": number_format(MAX_IDS, force_grouping=True)}
+            )
         return cls(ids=tuple(sorted(ids)))
 
     @classmethod
@@ -58,13 +82,15 @@ class Selection:
         # An invalid filter value is ignored by the list (and shown as an
         # error); here it would widen the selection, so it is refused.
         if len(filter_query) > 4000:
-            raise SelectionError("filter too long")
+            raise _unreadable()
         # The selection is stored with its job as JSON, which PostgreSQL
         # cannot hold a NUL in; no filter the list writes contains one.
         if "\x00" in filter_query:
-            raise SelectionError("invalid filter")
+            raise _unreadable()
         if not PeopleFilter(QueryDict(filter_query)).is_valid():
-            raise SelectionError("invalid filter")
+            raise SelectionError(
+                _("The filter is not valid. Correct it in the People list first.")
+            )
         return cls(filter_query=filter_query)
 
     @classmethod

@@ -3,7 +3,6 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
@@ -13,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contacts.models import Contact
-from contacts.selection import SelectionError
+from contacts.selection import SelectionError, bad_selection
 from exports import selectors, services
 
 
@@ -44,8 +43,8 @@ def contacts_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     try:
         bulk = selectors.bulk_selection(data)
-    except SelectionError:
-        return HttpResponseBadRequest(_("Select at least one contact to export."))
+    except SelectionError as error:
+        return bad_selection(error)
 
     if request.method == "GET":
         return _confirm_bulk_export(request, bulk)

@@ -253,6 +253,10 @@ STORAGES = {
 # public URL and is served only through views that check permissions.
 MEDIA_ROOT = _read("MEDIA_ROOT", env.path, BASE_DIR / "var" / "private")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Room for a bulk selection one past its limit (contacts.selection.MAX_IDS,
+# 1,000 ids) and its form's fields, so that the selection's own check can say
+# why it is refused; Django's cap answers a bare 400 beyond this.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1100
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_UPLOAD_BYTES = _read("MAX_UPLOAD_BYTES", env.int, 20 * 1024 * 1024)
 

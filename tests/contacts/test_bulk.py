@@ -122,6 +122,34 @@ def test_a_bad_selection_is_a_400_and_changes_nothing(rep_client, query):
     assert Contact.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("scope=ids", "Select at least one person first."),
+        (
+            "&".join(f"ids={i}" for i in range(1, 1002)),
+            "At most 1,000 people can be checked one by one. Use "
+            "“Select all … matching this filter” instead.",
+        ),
+        (
+            "scope=all&filter=created_after%3D2025-99-01",
+            "The filter is not valid. Correct it in the People list first.",
+        ),
+        (
+            "scope=ids&ids=abc",
+            "This selection could not be read. Reload the People list and select "
+            "again.",
+        ),
+    ],
+)
+def test_a_bad_selection_says_why_in_plain_text(rep_client, query, reason):
+    response = rep_client.get(f"{DELETE}?{query}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == reason
+
+
 def test_htmx_gets_the_modal_and_a_client_redirect(rep_client):
     chosen = ContactFactory()
 
@@ -368,3 +396,12 @@ def test_a_large_selection_runs_in_the_worker_with_progress(
     assert "13 contacts deleted." in page
     assert "hx-trigger" not in page
     assert list(Contact.objects.values_list("pk", flat=True)) == [keep.pk]
+
+
+def test_more_fields_than_any_form_has_get_a_page_that_says_so(rep_client):
+    query = "&".join(f"ids={i}" for i in range(1, 1202))
+
+    response = rep_client.get(f"{DELETE}?{query}")
+
+    assert response.status_code == 400
+    assert "This request could not be read" in response.content.decode()
