@@ -1,6 +1,7 @@
 """The People list's selection and "⋮" menu, as a person uses them, in Chromium."""
 
 import pytest
+from playwright.sync_api import expect
 
 from contacts.models import Contact
 from tests.factories import ContactFactory
@@ -47,3 +48,28 @@ def test_select_all_on_the_page_then_all_matching(
     page.get_by_role("button", name="Delete").click()
 
     page.get_by_role("dialog").get_by_text("Delete 55 contacts?").wait_for()
+
+
+def test_a_refused_selection_shows_its_reason_instead_of_nothing(
+    sales_rep, browser_page, login_in_browser
+):
+    contacts = [
+        ContactFactory(first_name=name, last_name="Holm") for name in ("Ebba", "Frans")
+    ]
+    login_in_browser("rep", "rep-password-1")
+    page = browser_page
+    page.get_by_label("Select Ebba Holm").check()
+    # A page altered since it was served (or sent by a stale script).
+    page.get_by_label("Select Ebba Holm").evaluate("box => box.value = 'ebba'")
+
+    page.get_by_label("Actions").click()
+    page.get_by_role("button", name="Delete").click()
+
+    alert = page.get_by_role("alert")
+    alert.get_by_text(
+        "This selection could not be read. Reload the People list and select again."
+    ).wait_for()
+    assert page.get_by_role("dialog").count() == 0
+    alert.get_by_role("button", name="Dismiss").click()
+    expect(alert).to_be_hidden()
+    assert Contact.objects.count() == len(contacts)
