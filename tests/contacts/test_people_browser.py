@@ -73,3 +73,27 @@ def test_a_refused_selection_shows_its_reason_instead_of_nothing(
     alert.get_by_role("button", name="Dismiss").click()
     expect(alert).to_be_hidden()
     assert Contact.objects.count() == len(contacts)
+
+
+def test_every_column_fits_a_laptop_screen_and_a_narrower_one_scrolls_the_table(
+    sales_rep, browser_page, login_in_browser
+):
+    ContactFactory(
+        first_name="Maximilian",
+        last_name="Oberhollenzer",
+        company="Nordlicht Handelsgesellschaft GmbH",
+        email="maximilian.oberhollenzer@nordlicht-handel.example",
+    )
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login_in_browser("rep", "rep-password-1")
+    created = page.get_by_role("link", name="Created", exact=True)
+
+    box = created.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 1366
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+    # Narrower, the table scrolls inside its box; the page itself does not.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
