@@ -7,8 +7,9 @@ and retrieval (``GET composite/sobjects/<Type>``), single-record ``GET`` and
 ``PATCH sobjects/<Type>/<Id>``, Bulk API 2.0 ingest update jobs,
 ``limits/`` and Composite Batch (``POST composite/batch``, whose subrequests
 run through the same handlers as direct calls). It also serves the OAuth 2.0
-token endpoint (``POST /services/oauth2/token``, password and
-client_credentials grants) and the SOAP ``login`` call
+token endpoint (``POST /services/oauth2/token``, password,
+client_credentials and JWT bearer grants; set ``standin.api.jwt_public_key``
+to the connected app's public key for the last) and the SOAP ``login`` call
 (``POST /services/Soap/u/<version>``). Every answer carries
 ``Sforce-Limit-Info: api-usage=N/M``. Records live in memory
 (``standin.store``); requests are counted by kind (``standin.counts``) and

@@ -30,6 +30,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
+
 from . import soql
 from .faults import ConnectionResetRequested, FaultAction, FaultPlan, RequestFault
 from .store import (
@@ -65,6 +67,10 @@ DEFAULT_PASSWORD = "standin-password"
 DEFAULT_SECURITY_TOKEN = "StandinSecurityToken"
 DEFAULT_CLIENT_ID = "standin-consumer-key"
 DEFAULT_CLIENT_SECRET = "standin-consumer-secret"
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# The audiences Salesforce takes in a JWT bearer assertion besides an org's
+# own login URL: production and sandbox logins.
+JWT_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
 USER_ID = make_salesforce_id("005", 4242)
 
 _DELIMITERS = {
@@ -311,6 +317,9 @@ class SalesforceApi:
         self.security_token = security_token
         self.client_id = client_id
         self.client_secret = client_secret
+        # The connected app's certificate (a PEM public key) that JWT bearer
+        # assertions must be signed for; None: the org has none, as by default.
+        self.jwt_public_key: str | None = None
 
         self._lock = threading.RLock()
         self._serial = itertools.count(1)
@@ -506,6 +515,8 @@ class SalesforceApi:
             client_id, _, client_secret = decoded.partition(":")
         grant_type = form.get("grant_type")
 
+        if grant_type == JWT_BEARER_GRANT:
+            return self._jwt_bearer(form.get("assertion", ""))
         if grant_type not in ("password", "client_credentials"):
             return json_response(
                 400,
@@ -541,6 +552,44 @@ class SalesforceApi:
                 },
             )
 
+        return self._token_response()
+
+    def _jwt_bearer(self, assertion: str) -> ApiResponse:
+        """Check an OAuth 2.0 JWT bearer assertion as Salesforce does (RFC 7523).
+
+        RS256 over the connected app's certificate; iss the consumer key, sub
+        the username, aud a login URL (Salesforce's own, or this server's in
+        the role of a My Domain URL) and exp not yet passed.
+        """
+
+        def refused(error: str, description: str) -> ApiResponse:
+            return json_response(
+                400, {"error": error, "error_description": description}
+            )
+
+        if self.jwt_public_key is None:
+            return refused("invalid_grant", "invalid assertion")
+        try:
+            claims = jwt.decode(
+                assertion,
+                self.jwt_public_key,
+                algorithms=["RS256"],
+                audience=[*JWT_AUDIENCES, self.instance_url()],
+                options={"require": ["iss", "sub", "aud", "exp"]},
+            )
+        except jwt.ExpiredSignatureError:
+            return refused("invalid_grant", "expired authorization code")
+        except jwt.InvalidAudienceError:
+            return refused("invalid_grant", "audience is invalid")
+        except jwt.PyJWTError:
+            return refused("invalid_grant", "invalid assertion")
+        if claims["iss"] != self.client_id:
+            return refused("invalid_client_id", "client identifier invalid")
+        if claims["sub"] != self.username:
+            return refused("invalid_grant", "user hasn't approved this consumer")
+        return self._token_response()
+
+    def _token_response(self) -> ApiResponse:
         token = self.issue_session()
         issued_at = str(int(time.time() * 1000))
         signature = base64.b64encode(secrets.token_bytes(32)).decode()

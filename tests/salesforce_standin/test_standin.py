@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
@@ -663,6 +666,77 @@ def test_oauth_password_flow_through_simple_salesforce(
     assert sf.sf_instance == f"127.0.0.1:{standin.port}"
     assert sf.limits()["DailyApiRequests"]["Max"] == 15000
     assert standin.requests[0].path == "/services/oauth2/token"
+
+
+def _rsa_key_pem() -> tuple[str, str]:
+    """Return a new (private, public) RSA key pair, both as PEM text."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private.decode(), public.decode()
+
+
+def test_oauth_jwt_bearer_flow_of_simple_salesforce(standin: SalesforceStandin) -> None:
+    private, public = _rsa_key_pem()
+    standin.api.jwt_public_key = public
+
+    sf = Salesforce(
+        username=standin.api.username,
+        consumer_key=standin.api.client_id,
+        privatekey=private,
+        session=standin.session(),
+    )
+
+    assert sf.limits()["DailyApiRequests"]["Max"] == 15000
+    assert standin.requests[0].path == "/services/oauth2/token"
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "description"),
+    [
+        ({"exp": 1}, "invalid_grant", "expired authorization code"),
+        ({"aud": "https://example.com"}, "invalid_grant", "audience is invalid"),
+        ({"iss": "someone-else"}, "invalid_client_id", "client identifier invalid"),
+        (
+            {"sub": "nobody@example.com"},
+            "invalid_grant",
+            "user hasn't approved this consumer",
+        ),
+        ({"key": "another"}, "invalid_grant", "invalid assertion"),
+    ],
+)
+def test_a_jwt_bearer_assertion_is_refused_as_salesforce_refuses_it(
+    standin: SalesforceStandin, change: dict, error: str, description: str
+) -> None:
+    private, public = _rsa_key_pem()
+    standin.api.jwt_public_key = public
+    claims = {
+        "iss": standin.api.client_id,
+        "sub": standin.api.username,
+        "aud": "https://login.salesforce.com",
+        "exp": int(time.time()) + 180,
+    }
+    signing_key = _rsa_key_pem()[0] if change.pop("key", None) else private
+    assertion = jwt.encode({**claims, **change}, signing_key, algorithm="RS256")
+
+    refused = requests.post(
+        standin.token_url,
+        data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "assertion": assertion,
+        },
+        verify=standin.ca_path,
+        timeout=5,
+    )
+
+    assert refused.status_code == 400
+    assert refused.json() == {"error": error, "error_description": description}
 
 
 def test_oauth_client_credentials_flow(standin: SalesforceStandin) -> None:

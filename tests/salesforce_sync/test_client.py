@@ -45,28 +45,61 @@ def test_oauth_client_credentials_flow(salesforce, settings):
     assert salesforce.counts == {"login": 1, "limits": 1}
 
 
-def test_a_jwt_login_goes_to_the_token_url_and_a_refusal_is_final(
-    salesforce, settings, tmp_path
-):
-    key = tmp_path / "server.key"
-    key.write_bytes(
-        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+def _write_key(path, key) -> str:
+    path.write_bytes(
+        key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
+    return str(path)
+
+
+def _public_pem(key) -> str:
+    return (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+        .decode()
+    )
+
+
+@pytest.fixture
+def jwt_settings(salesforce, settings, tmp_path):
+    """Sign in with a connected app's key (JWT bearer); return the key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     settings.SALESFORCE_PASSWORD = ""
+    settings.SALESFORCE_SECURITY_TOKEN = ""
     settings.SALESFORCE_CLIENT_ID = salesforce.api.client_id
-    settings.SALESFORCE_PRIVATE_KEY_FILE = str(key)
+    settings.SALESFORCE_PRIVATE_KEY_FILE = _write_key(tmp_path / "server.key", key)
+    return key
+
+
+def test_a_jwt_login_signs_for_the_connected_app_and_gets_a_session(
+    salesforce, jwt_settings
+):
+    salesforce.api.jwt_public_key = _public_pem(jwt_settings)
 
     assert credentials_from_settings().flow == "jwt"
-    # The stand-in knows no JWT bearer grant: it refuses like an org without
-    # the connected app's certificate would.
+    assert limits(SalesforceClient())["DailyApiRequests"]["Max"] == 15000
+    assert salesforce.counts == {"login": 1, "limits": 1}
+    assert salesforce.requests[0].path == "/services/oauth2/token"
+
+
+def test_a_jwt_login_with_a_key_the_org_does_not_know_is_refused_for_good(
+    salesforce, jwt_settings
+):
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    salesforce.api.jwt_public_key = _public_pem(other_key)
+
     with pytest.raises(PermanentError) as error:
         limits(SalesforceClient())
+
     assert error.value.code == "LOGIN_FAILED"
-    assert salesforce.requests[0].path == "/services/oauth2/token"
+    assert salesforce.counts == {"login": 1}
 
 
 def test_wrong_credentials_are_a_permanent_error(salesforce, settings):
