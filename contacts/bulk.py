@@ -212,7 +212,8 @@ def bulk_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
         .filter(
             state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
             created_at__lt=stalled_before,
-            # Imports and their previews resume by their own tasks and files.
+            # Imports are recovered by importing.import_jobs_recover; previews
+            # are not (a lost preview is uploaded again).
             kind__in=bulk_job_kind_keys(),
         )
         .only("pk", "total", "done", "state")

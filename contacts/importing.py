@@ -16,6 +16,7 @@ file's preview runs the same way in a Celery task (contacts.import_preview).
 """
 
 import csv
+import datetime
 import logging
 import secrets
 import zipfile
@@ -447,14 +448,16 @@ def import_job_start(*, job: BulkJob) -> BulkJob:
 def import_job_run(*, job_id: int) -> BulkJob:
     """Import a job's file chunk by chunk; each chunk commits with its progress.
 
-    A retried job skips the rows its committed chunks already imported.
+    A retried job skips the rows its committed chunks already imported. Two
+    runs of one job (a slow task that the sweep queued again) take turns:
+    each chunk is imported under the job's row lock, after reading the
+    progress and the summary stored there, so no row is imported twice.
     """
     job = BulkJob.objects.select_related("actor").get(pk=job_id)
     if job.is_finished:
         return job
     BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
     resource = ContactResource(actor=job.actor)
-    summary = ImportSummary.from_params(job.params.get("result", {}))
     name = job.params["file"]
 
     position = 0
@@ -463,11 +466,15 @@ def import_job_run(*, job_id: int) -> BulkJob:
         if position <= job.done:
             continue
         with transaction.atomic():
+            job = BulkJob.objects.select_for_update().get(pk=job.pk)
+            if job.is_finished or position <= job.done:
+                continue
             result = resource.import_data(chunk, dry_run=False, use_transactions=True)
             if result.has_errors():
                 raise RuntimeError(
                     f"Import job {job.pk}: a chunk failed at the database"
                 )
+            summary = ImportSummary.from_params(job.params.get("result", {}))
             summary.add(result, first_row=first_row)
             summary.errors.clear()
             BulkJob.objects.filter(pk=job.pk).update(
@@ -477,17 +484,52 @@ def import_job_run(*, job_id: int) -> BulkJob:
                 + result.totals[RowResult.IMPORT_TYPE_UPDATE],
                 params={**job.params, "result": summary.as_params()},
             )
-        logger.info("Import job %d: %d rows committed", job.pk, summary.rows)
+        logger.info("Import job %d: rows up to %d committed", job.pk, position)
 
-    job.refresh_from_db()
-    job.state = BulkJob.State.DONE
-    job.total = max(job.total, job.done)
-    job.finished_at = timezone.now()
-    job.params = {"result": summary.as_params()}
-    job.save(update_fields=["state", "total", "finished_at", "params"])
+    with transaction.atomic():
+        job = BulkJob.objects.select_for_update().get(pk=job.pk)
+        if job.is_finished:
+            return job
+        job.state = BulkJob.State.DONE
+        job.total = max(job.total, job.done)
+        job.finished_at = timezone.now()
+        job.params = {"result": job.params.get("result", {})}
+        job.save(update_fields=["state", "total", "finished_at", "params"])
     import_file_discard(name=name)
     logger.info("Import job %d done: %d rows", job.pk, job.done)
     return job
+
+
+def import_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
+    """Return the stalled import jobs to queue again; fail those that cannot resume.
+
+    Like bulk_jobs_recover: an import started before `stalled_before` and not
+    finished lost its task message (Redis forgot it, or never took it), or its
+    request if it was small enough to run there. A queued one resumes from
+    its file after its committed chunks; one whose file is gone, or that ran
+    in its request, is failed, keeping the chunks it committed.
+    """
+    stalled = list(
+        BulkJob.objects.filter(
+            kind=KIND,
+            state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
+            created_at__lt=stalled_before,
+        ).only("pk", "total", "params")
+    )
+    queued = []
+    for job in stalled:
+        name = job.params.get("file")
+        resumable = name and import_file_path(name).exists()
+        if resumable and job.total > settings.BULK_TASK_THRESHOLD:
+            queued.append(job.pk)
+        else:
+            import_job_fail(job_id=job.pk)
+    logger.info(
+        "Import jobs recovered: %d to queue again, %d failed",
+        len(queued),
+        len(stalled) - len(queued),
+    )
+    return queued
 
 
 def import_job_fail(*, job_id: int) -> None:

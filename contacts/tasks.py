@@ -41,7 +41,7 @@ def bulk_job_run(self, job_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def bulk_jobs_sweep(stalled_minutes: float = 5) -> None:
-    """Queue again the large jobs whose message was lost; fail abandoned small ones.
+    """Queue again the large jobs and imports whose message was lost; fail the rest.
 
     Redis without persistence forgets queued messages when it stops, and a
     job started while Redis was down was never queued at all (beat runs this
@@ -50,6 +50,8 @@ def bulk_jobs_sweep(stalled_minutes: float = 5) -> None:
     stalled_before = timezone.now() - timedelta(minutes=stalled_minutes)
     for job_id in bulk.bulk_jobs_recover(stalled_before=stalled_before):
         bulk_job_run.delay(job_id)
+    for job_id in importing.import_jobs_recover(stalled_before=stalled_before):
+        import_job_run.delay(job_id)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, ignore_result=True)

@@ -533,3 +533,76 @@ def test_a_large_file_is_previewed_and_imported_by_the_worker(
     )
     assert Contact.objects.filter(source_type="import").count() == 10
     assert Contact.objects.get(email="known@example.com").first_name == "K"
+
+
+def _confirmed_import(rep_client, count: int) -> BulkJob:
+    """Preview a large file, confirm it, and return its import job, not yet run."""
+    preview = upload_large(rep_client, HEADER + rows(count))
+    run_preview(preview)
+    token = rep_client.get(job_url(preview)).context["token"]
+    rep_client.post(CONFIRM, {"token": token, "action": "import"})
+    return BulkJob.objects.get(kind=importing.KIND)
+
+
+def test_two_runs_of_one_import_take_turns_and_import_each_row_once(
+    rep_client, large, monkeypatch
+):
+    job = _confirmed_import(rep_client, 11)
+    read_chunks = importing.read_chunks
+    second_run = []
+
+    def chunks_with_a_second_run(path, file_format):
+        for index, chunk in enumerate(read_chunks(path, file_format)):
+            if index == 1 and not second_run:
+                # The sweep's second run goes all the way while the first one
+                # sits between its first and second chunk.
+                second_run.append("started")
+                second_run.append(importing.import_job_run(job_id=job.pk))
+            yield chunk
+
+    monkeypatch.setattr(importing, "read_chunks", chunks_with_a_second_run)
+    importing.import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert second_run[1].state == BulkJob.State.DONE
+    assert (job.state, job.done, job.total, job.changed) == (
+        BulkJob.State.DONE,
+        11,
+        11,
+        11,
+    )
+    assert Contact.objects.count() == 11
+    assert "Import finished: 11 added, 0 updated, 0 refused." in (
+        rep_client.get(job_url(job)).content.decode()
+    )
+
+
+def test_the_sweep_resumes_an_import_whose_message_was_lost(
+    rep_client, large, monkeypatch
+):
+    job = _confirmed_import(rep_client, 11)
+    BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
+    queued = []
+    monkeypatch.setattr(tasks.import_job_run, "delay", queued.append)
+
+    tasks.bulk_jobs_sweep(stalled_minutes=0)
+
+    assert queued == [job.pk]
+    importing.import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.done) == (BulkJob.State.DONE, 11)
+    assert Contact.objects.count() == 11
+
+
+def test_the_sweep_fails_an_import_whose_file_is_gone(rep_client, large, monkeypatch):
+    job = _confirmed_import(rep_client, 11)
+    importing.import_file_discard(name=job.params["file"])
+    queued = []
+    monkeypatch.setattr(tasks.import_job_run, "delay", queued.append)
+
+    tasks.bulk_jobs_sweep(stalled_minutes=0)
+
+    job.refresh_from_db()
+    assert queued == []
+    assert job.state == BulkJob.State.FAILED
+    assert not Contact.objects.exists()
