@@ -16,6 +16,7 @@ class OutboxReason(models.TextChoices):
     UNSUBSCRIBE = "unsubscribe", pgettext_lazy("history", "Unsubscribe")
     RESUBSCRIBE = "resubscribe", pgettext_lazy("history", "Resubscribe")
     PUSH_BACK = "push_back", _("Local opt-out pushed back")
+    ERASURE = "erasure", _("Opt-out of an erased person")
 
 
 class OutboxEntry(models.Model):
@@ -27,12 +28,17 @@ class OutboxEntry(models.Model):
     several pending rows of one contact cost one record in Salesforce.
     """
 
+    # Empty only on an erased person's row (reason ERASURE): the contact is
+    # gone, and salesforce_id says which record to opt out, until it is sent.
     contact = models.ForeignKey(
         Contact,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="salesforce_outbox",
         verbose_name=_("contact"),
     )
+    salesforce_id = models.CharField(_("Salesforce ID"), max_length=18, blank=True)
     reason = models.CharField(_("reason"), max_length=16, choices=OutboxReason.choices)
     channel = models.CharField(_("channel"), max_length=32, blank=True)
     status = models.CharField(

@@ -40,7 +40,7 @@ MAX_RECORD_ATTEMPTS = 5
 class Target:
     """One contact to set in Salesforce, with the outbox rows it settles."""
 
-    contact_id: int
+    contact_id: int | None  # None: an erased person's record
     row_ids: list[int]
     opted_out: bool
     changed_at: datetime | None
@@ -55,26 +55,46 @@ def push_pending(client: SalesforceClient, run: SyncRun) -> None:
         rows = list(
             OutboxEntry.objects.filter(status=OutboxStatus.PENDING, id__gt=after)
             .order_by("id")
-            .values_list("id", "contact_id")[:PASS_SIZE]
+            .values_list("id", "contact_id", "salesforce_id", "created_at")[:PASS_SIZE]
         )
         if not rows:
-            return
+            break
         # Rows left pending by a passing error wait for the next run rather
         # than being tried again in this one.
         after = rows[-1][0]
         by_contact: dict[int, list[int]] = defaultdict(list)
-        for row_id, contact_id in rows:
-            by_contact[contact_id].append(row_id)
-        _push_pass(client, run, by_contact)
+        erased: list[Target] = []
+        for row_id, contact_id, salesforce_id, created_at in rows:
+            if contact_id is None:
+                erased.append(
+                    Target(
+                        contact_id=None,
+                        row_ids=[row_id],
+                        opted_out=True,
+                        changed_at=created_at,
+                        salesforce_id=salesforce_id,
+                    )
+                )
+            else:
+                by_contact[contact_id].append(row_id)
+        _push_pass(client, run, by_contact, erased)
+
+    # An erased person's record id is kept only until Salesforce has answered.
+    OutboxEntry.objects.filter(contact__isnull=True).exclude(
+        status=OutboxStatus.PENDING
+    ).exclude(salesforce_id="").update(salesforce_id="")
 
 
 def _push_pass(
-    client: SalesforceClient, run: SyncRun, by_contact: dict[int, list[int]]
+    client: SalesforceClient,
+    run: SyncRun,
+    by_contact: dict[int, list[int]],
+    erased: list[Target],
 ) -> None:
     contacts = Contact.objects.filter(pk__in=list(by_contact)).values(
         "id", "email", "salesforce_id", "is_unsubscribed", "subscription_changed_at"
     )
-    targets: list[Target] = []
+    targets: list[Target] = list(erased)
     unlinked: list[Target] = []
     emails: dict[int, str] = {}
     for contact in contacts:

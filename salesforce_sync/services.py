@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from contacts.models import Contact
 from salesforce_sync.client import (
     PermanentError,
     RequestLimitExceeded,
@@ -73,10 +74,36 @@ def outbox_record(*, contact_ids: Sequence[int], action: str, channel: str) -> N
 
 
 def outbox_forget(*, contact_ids: Sequence[int], **kwargs) -> None:
-    """Delete the outbox rows of contacts being erased (an erasure hook)."""
+    """Delete the outbox rows of contacts being erased; queue their opt-outs.
+
+    An erasure hook. An erased person must never be emailed again, by this
+    app or by Salesforce, so each one linked to a Salesforce record leaves
+    one row that opts that record out: it names the record, not the person,
+    and the push blanks even that once Salesforce has answered.
+    """
     deleted, _ = OutboxEntry.objects.filter(contact_id__in=list(contact_ids)).delete()
+    linked = []
+    if is_configured():
+        linked = list(
+            Contact.objects.filter(pk__in=list(contact_ids))
+            .exclude(salesforce_id__isnull=True)
+            .exclude(salesforce_id="")
+            .values_list("salesforce_id", flat=True)
+        )
+    OutboxEntry.objects.bulk_create(
+        [
+            OutboxEntry(salesforce_id=salesforce_id, reason=OutboxReason.ERASURE)
+            for salesforce_id in linked
+        ],
+        batch_size=1000,
+    )
+    if linked:
+        transaction.on_commit(relay_enqueue)
     logger.info(
-        "Deleted %s outbox rows of %s erased contacts", deleted, len(contact_ids)
+        "Deleted %s outbox rows of %s erased contacts; %s opt-outs queued",
+        deleted,
+        len(contact_ids),
+        len(linked),
     )
 
 

@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from contacts.choices import SourceType
 from contacts.models import Contact
-from salesforce_sync.models import OutboxEntry, RunTrigger, SyncState
+from salesforce_sync.models import (
+    OutboxEntry,
+    OutboxReason,
+    OutboxStatus,
+    RunTrigger,
+    SyncState,
+)
 from salesforce_sync.services import sync_run
 from tests.factories import ContactFactory
 from tests.salesforce_sync.factories import (
@@ -212,15 +218,35 @@ def test_erased_people_are_not_created_again(salesforce, settings):
     assert not Contact.objects.exists()
 
 
-def test_erasing_a_contact_removes_its_outbox_rows(salesforce):
+def test_erasing_a_contact_leaves_only_its_records_opt_out_until_sent(salesforce):
     from contacts.erasure import ErasureChannel, contacts_erase
 
-    (contact,) = linked_contacts(salesforce, 1)
-    unsubscribe([contact])
-    assert OutboxEntry.objects.filter(contact=contact).exists()
+    unsubscribed, subscribed = linked_contacts(salesforce, 2)
+    unlinked = ContactFactory()
+    unsubscribe([unsubscribed])
+    assert OutboxEntry.objects.filter(contact=unsubscribed).exists()
+    records = [unsubscribed.salesforce_id, subscribed.salesforce_id]
 
     contacts_erase(
-        contact_ids=[contact.pk], channel=ErasureChannel.PERSON, actor_name="Ada"
+        contact_ids=[unsubscribed.pk, subscribed.pk, unlinked.pk],
+        channel=ErasureChannel.PERSON,
+        actor_name="Ada",
     )
 
-    assert not OutboxEntry.objects.exists()
+    # The contacts' own rows are gone; one row a linked person names the record.
+    left = OutboxEntry.objects.order_by("salesforce_id")
+    assert [(e.contact_id, e.reason, e.salesforce_id) for e in left] == [
+        (None, OutboxReason.ERASURE, record) for record in sorted(records)
+    ]
+
+    run = sync_run(trigger=RunTrigger.RELAY)
+
+    assert run.pushed == 2
+    assert [salesforce.store.get(r)["HasOptedOutOfEmail"] for r in records] == [
+        True,
+        True,
+    ]
+    assert [(e.status, e.salesforce_id) for e in OutboxEntry.objects.all()] == [
+        (OutboxStatus.SENT, ""),
+        (OutboxStatus.SENT, ""),
+    ]

@@ -130,3 +130,22 @@ def test_the_page_costs_the_same_queries_whatever_the_failures(
         return len(queries)
 
     assert queries_with_failures(2) == queries_with_failures(20)
+
+
+@pytest.mark.django_db
+def test_a_refused_opt_out_of_an_erased_person_shows_no_one(admin_client, salesforce):
+    from contacts.erasure import ErasureChannel, contacts_erase
+
+    (contact,) = linked_contacts(salesforce, 1)
+    salesforce.store.delete(contact.salesforce_id)
+    contacts_erase(
+        contact_ids=[contact.pk], channel=ErasureChannel.PERSON, actor_name="Ada"
+    )
+    sync_run(trigger=RunTrigger.RELAY)
+
+    html = admin_client.get(PAGE).content.decode()
+
+    assert "An erased person" in html
+    assert "Opt-out of an erased person" in html
+    assert "ENTITY_IS_DELETED: entity is deleted" in html
+    assert contact.salesforce_id not in html
