@@ -86,11 +86,15 @@ def test_the_limit_counts_in_redis_in_one_command(settings, redis_url):
 
 
 def test_each_window_counts_afresh(monkeypatch):
-    clock = iter([1000.0, 1000.5, 1001.2, 1001.4])
-    monkeypatch.setattr(ratelimit.time, "time", lambda: next(clock))
+    # The local-memory cache reads the same clock for its expiry times.
+    now = [0.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
     scope = f"test-{uuid.uuid4()}"
 
-    counts = [ratelimit.over_limit(scope, "10.0.0.3", "1/s") for _ in range(4)]
+    counts = []
+    for at in (1000.0, 1000.5, 1001.2, 1001.4):
+        now[0] = at
+        counts.append(ratelimit.over_limit(scope, "10.0.0.3", "1/s"))
 
     # Two requests in the second that starts at 1000, two in the next.
     assert counts == [False, True, False, True]
