@@ -124,6 +124,8 @@ SECTIONS: tuple[Section, ...] = (
             **_NOT_THE_PERSON,
             "channel": "the unsubscribe history names the channel of each change",
             "attempts": "an internal retry counter",
+            "salesforce_id": "set only on an erased person's row, which belongs "
+            "to no contact; the contact's Salesforce ID is in contact.csv",
         },
     ),
     Section(
