@@ -18,6 +18,7 @@ file's preview runs the same way in a Celery task (contacts.import_preview).
 import csv
 import datetime
 import logging
+import re
 import secrets
 import zipfile
 from collections.abc import Iterator
@@ -369,9 +370,18 @@ class ImportSummary:
 COUNTS = ("rows", "new", "updated", "refused", "invalid")
 
 
+# What import_file_store names a kept upload; nothing else is ever opened.
+IMPORT_FILE_NAME = re.compile(r"[0-9a-f]{32}\.(csv|xlsx)")
+
+
 def _storage() -> FileSystemStorage:
     # Uploaded files are personal data: private, outside any public URL.
     return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "imports")
+
+
+def is_import_file_name(name: object) -> bool:
+    """Whether `name` is one import_file_store gives: random hex and a format."""
+    return isinstance(name, str) and bool(IMPORT_FILE_NAME.fullmatch(name))
 
 
 def import_file_store(*, upload: UploadedFile) -> tuple[str, str]:

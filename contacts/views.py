@@ -32,6 +32,7 @@ from contacts.importing import (
     import_job_start,
     import_message,
     import_preview,
+    is_import_file_name,
 )
 from contacts.listing import people_listing
 from contacts.models import BulkJob, Contact
@@ -214,6 +215,12 @@ def _signed_preview(request) -> dict | None:
             max_age=IMPORT_PREVIEW_MAX_AGE,
         )
     except signing.BadSignature:
+        return None
+    # Signed by this app, so only a leaked key could forge one; still, a file
+    # name that import_file_store did not give is never opened or deleted.
+    if not isinstance(preview, dict) or (
+        "file" in preview and not is_import_file_name(preview["file"])
+    ):
         return None
     return preview if preview.get("user") == request.user.pk else None
 

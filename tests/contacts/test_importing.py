@@ -318,3 +318,27 @@ def test_the_django_admin_imports_through_the_same_resource(admin_client):
     assert new.source_type == SourceType.IMPORT
     assert Contact.objects.get(email="known@example.com").source_type == "crm_sync"
     assert Contact.objects.get(email="known@example.com").first_name == "K"
+
+
+@pytest.mark.parametrize("name", ["", "../kept.csv", "imports", "AB" * 16 + ".csv"])
+@pytest.mark.parametrize("action", ["cancel", "import"])
+def test_a_signed_preview_naming_a_file_the_app_did_not_store_is_refused(
+    rep_client, sales_rep, private_media, name, action
+):
+    from django.core import signing
+
+    from contacts.views import IMPORT_PREVIEW_SALT
+
+    kept = private_media / "kept.csv"
+    kept.write_text("email\nkept@example.com\n")
+    # Only someone holding SECRET_KEY could sign this.
+    token = signing.dumps(
+        {"file": name, "format": "csv", "rows": 1, "ok": True, "user": sales_rep.pk},
+        salt=IMPORT_PREVIEW_SALT,
+    )
+
+    response = rep_client.post(CONFIRM, {"token": token, "action": action}, follow=True)
+
+    assert "This preview has expired." in response.content.decode()
+    assert kept.exists()
+    assert not BulkJob.objects.exists()
