@@ -148,6 +148,8 @@ def test_a_run_that_keeps_failing_is_retried_then_recorded(
 def test_overlapping_triggers_run_once(salesforce):
     contacts = linked_contacts(salesforce, 3)
     unsubscribe(contacts)
+    # Without Redis (the laptop default) the relay has already run in-process.
+    runs_before = SyncRun.objects.count()
     # The first run sits in its pull while a second trigger arrives.
     salesforce.faults.slow(1.5, kind="query")
     results = {}
@@ -169,6 +171,6 @@ def test_overlapping_triggers_run_once(salesforce):
     assert results["second"] is None
     assert results["relay"] is None
     assert results["first"].status == RunStatus.SUCCEEDED
-    assert SyncRun.objects.count() == 1
+    assert SyncRun.objects.count() == runs_before + 1
     assert salesforce.counts["collections_patch"] == 1
     assert all(opted_out(salesforce, contacts))
