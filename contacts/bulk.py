@@ -212,8 +212,8 @@ def bulk_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
         .filter(
             state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
             created_at__lt=stalled_before,
-            # Imports are recovered by importing.import_jobs_recover; previews
-            # are not (a lost preview is uploaded again).
+            # Imports and their previews are recovered by their own modules,
+            # which know whether the uploaded file is still there.
             kind__in=bulk_job_kind_keys(),
         )
         .only("pk", "total", "done", "state")

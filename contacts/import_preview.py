@@ -14,6 +14,7 @@ task simply resumes after the last chunk it recorded; the emails of the
 chunks it skips are remembered again so that duplicates are still found.
 """
 
+import datetime
 import logging
 import re
 import zipfile
@@ -30,6 +31,7 @@ from contacts.importing import (
     import_file_discard,
     import_file_path,
     import_job_create,
+    is_import_file_name,
     read_chunks,
 )
 from contacts.models import BulkJob
@@ -37,6 +39,7 @@ from contacts.models import BulkJob
 logger = logging.getLogger(__name__)
 
 KIND = "import_preview"
+UNFINISHED = (BulkJob.State.PENDING, BulkJob.State.RUNNING)
 # Bytes read at a time when counting a CSV file's lines.
 COUNT_BLOCK = 1024 * 1024
 # The <dimension ref="A1:K100001"/> element that opens a worksheet (before its
@@ -117,11 +120,15 @@ def import_preview_job_run(*, job_id: int) -> BulkJob:
 
     A file that cannot be read as contacts ends the job as failed, with the
     reason for the user. A retried job resumes after its last recorded chunk.
+    Two runs of one job (a slow task that the sweep queued again) each build
+    the whole summary; only a run's progress past the recorded one is stored,
+    and the first to finish closes the job with its complete summary, so the
+    preview never shows a summary that is missing chunks.
     """
     job = BulkJob.objects.select_related("actor").get(pk=job_id)
-    if job.is_finished:
+    unfinished = BulkJob.objects.filter(pk=job.pk, state__in=UNFINISHED)
+    if not unfinished.update(state=BulkJob.State.RUNNING):
         return job
-    BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
     resource = ContactResource(actor=job.actor)
     summary = ImportSummary.from_params(job.params.get("summary", {}))
     name, file_format = job.params["file"], job.params["format"]
@@ -137,13 +144,8 @@ def import_preview_job_run(*, job_id: int) -> BulkJob:
             summary.add(result, first_row=first_row)
             # Absolute values, not increments: a chunk recorded twice by a
             # redelivered task still counts once.
-            BulkJob.objects.filter(pk=job.pk).update(
-                done=position,
-                params={
-                    "file": name,
-                    "format": file_format,
-                    "summary": summary.as_params(with_errors=True),
-                },
+            unfinished.filter(done__lt=position).update(
+                done=position, params=_params(name, file_format, summary)
             )
             logger.info("Import preview job %d: %d rows checked", job.pk, position)
     except ImportFileError as error:
@@ -151,11 +153,16 @@ def import_preview_job_run(*, job_id: int) -> BulkJob:
         job.refresh_from_db()
         return job
 
+    closed = unfinished.update(
+        state=BulkJob.State.DONE,
+        total=summary.rows,
+        done=summary.rows,
+        finished_at=timezone.now(),
+        params=_params(name, file_format, summary),
+    )
     job.refresh_from_db()
-    job.state = BulkJob.State.DONE
-    job.total = job.done = summary.rows
-    job.finished_at = timezone.now()
-    job.save(update_fields=["state", "total", "done", "finished_at"])
+    if not closed:
+        return job  # another run finished it, or it was failed meanwhile
     logger.info(
         "Import preview job %d done: %d rows, %d invalid, %d refused",
         job.pk,
@@ -164,6 +171,42 @@ def import_preview_job_run(*, job_id: int) -> BulkJob:
         summary.refused,
     )
     return job
+
+
+def _params(name: str, file_format: str, summary: ImportSummary) -> dict:
+    return {
+        "file": name,
+        "format": file_format,
+        "summary": summary.as_params(with_errors=True),
+    }
+
+
+def import_preview_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
+    """Return the stalled previews to queue again; fail those whose file is gone.
+
+    Every preview job is a task (small files are previewed in the request,
+    with no job), so one created before `stalled_before` and not finished lost
+    its task message: Redis forgot it, or never took it. A dry run writes
+    nothing, so queuing a preview whose task is merely slow costs only work.
+    """
+    stalled = list(
+        BulkJob.objects.filter(
+            kind=KIND, state__in=UNFINISHED, created_at__lt=stalled_before
+        ).only("pk", "params")
+    )
+    queued = []
+    for job in stalled:
+        name = job.params.get("file")
+        if is_import_file_name(name) and import_file_path(name).exists():
+            queued.append(job.pk)
+        else:
+            import_preview_job_fail(job_id=job.pk)
+    logger.info(
+        "Import previews recovered: %d to queue again, %d failed",
+        len(queued),
+        len(stalled) - len(queued),
+    )
+    return queued
 
 
 def import_preview_job_fail(*, job_id: int, message: str = "") -> None:

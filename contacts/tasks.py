@@ -41,7 +41,9 @@ def bulk_job_run(self, job_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def bulk_jobs_sweep(stalled_minutes: float = 5) -> None:
-    """Queue again the large jobs and imports whose message was lost; fail the rest.
+    """Queue again the large jobs, imports and previews whose message was lost.
+
+    Those that cannot resume (run in a request, or their file is gone) fail.
 
     Redis without persistence forgets queued messages when it stops, and a
     job started while Redis was down was never queued at all (beat runs this
@@ -52,6 +54,10 @@ def bulk_jobs_sweep(stalled_minutes: float = 5) -> None:
         bulk_job_run.delay(job_id)
     for job_id in importing.import_jobs_recover(stalled_before=stalled_before):
         import_job_run.delay(job_id)
+    for job_id in import_preview.import_preview_jobs_recover(
+        stalled_before=stalled_before
+    ):
+        import_preview_job_run.delay(job_id)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, ignore_result=True)

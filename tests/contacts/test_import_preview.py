@@ -606,3 +606,75 @@ def test_the_sweep_fails_an_import_whose_file_is_gone(rep_client, large, monkeyp
     assert queued == []
     assert job.state == BulkJob.State.FAILED
     assert not Contact.objects.exists()
+
+
+def test_the_sweep_resumes_a_preview_whose_message_was_lost(
+    rep_client, large, monkeypatch
+):
+    job = upload_large(rep_client, HEADER + rows(11))
+    queued = []
+    monkeypatch.setattr(tasks.import_preview_job_run, "delay", queued.append)
+
+    tasks.bulk_jobs_sweep(stalled_minutes=0)
+
+    assert queued == [job.pk]
+    job = run_preview(job)
+    assert (job.state, job.done) == (BulkJob.State.DONE, 11)
+    assert "Confirm import" in rep_client.get(job_url(job)).content.decode()
+
+
+def test_the_sweep_fails_a_preview_whose_file_is_gone(
+    rep_client, large, monkeypatch, private_media
+):
+    job = upload_large(rep_client, HEADER + rows(11))
+    importing.import_file_discard(name=job.params["file"])
+    queued = []
+    monkeypatch.setattr(tasks.import_preview_job_run, "delay", queued.append)
+
+    tasks.bulk_jobs_sweep(stalled_minutes=0)
+
+    job.refresh_from_db()
+    assert queued == []
+    assert job.state == BulkJob.State.FAILED
+    assert "upload the file again" in rep_client.get(job_url(job)).content.decode()
+
+
+def test_two_runs_of_one_preview_never_show_a_summary_missing_chunks(
+    rep_client, large, monkeypatch
+):
+    text = HEADER + rows(10) + "not-an-email,A,B,C\n"
+    job = upload_large(rep_client, text)
+    read_chunks = import_preview.read_chunks
+    runs = []
+    stored_while_the_first_run_went_on = []
+
+    def chunks_with_a_second_run(path, file_format):
+        runs.append(len(runs) + 1)
+        first_run = runs[-1] == 1
+        for index, chunk in enumerate(read_chunks(path, file_format)):
+            if first_run and index == 1:
+                # The sweep's second run goes all the way while the first one
+                # sits between its first and second chunk.
+                import_preview.import_preview_job_run(job_id=job.pk)
+            if first_run and index == 2:
+                # The first run has now recorded its second chunk, if it may.
+                stored = BulkJob.objects.get(pk=job.pk)
+                summary = import_preview.import_preview_summary(stored)
+                stored_while_the_first_run_went_on.append(
+                    (stored.state, summary.rows, summary.invalid)
+                )
+            yield chunk
+
+    monkeypatch.setattr(import_preview, "read_chunks", chunks_with_a_second_run)
+    job = import_preview.import_preview_job_run(job_id=job.pk)
+
+    summary = import_preview.import_preview_summary(job)
+    assert runs == [1, 2]
+    assert stored_while_the_first_run_went_on == [(BulkJob.State.DONE, 11, 1)]
+    assert (job.state, job.done, summary.rows, summary.invalid) == (
+        BulkJob.State.DONE,
+        11,
+        11,
+        1,
+    )
+    assert "Confirm import" not in rep_client.get(job_url(job)).content.decode()
