@@ -29,10 +29,11 @@ from contacts.importing import (
     ImportFileError,
     ImportSummary,
     import_file_discard,
+    import_file_is_kept,
     import_file_path,
     import_job_create,
-    is_import_file_name,
     read_chunks,
+    stalled_file_jobs_recover,
 )
 from contacts.models import BulkJob
 
@@ -189,24 +190,12 @@ def import_preview_jobs_recover(*, stalled_before: datetime.datetime) -> list[in
     its task message: Redis forgot it, or never took it. A dry run writes
     nothing, so queuing a preview whose task is merely slow costs only work.
     """
-    stalled = list(
-        BulkJob.objects.filter(
-            kind=KIND, state__in=UNFINISHED, created_at__lt=stalled_before
-        ).only("pk", "params")
+    return stalled_file_jobs_recover(
+        kind=KIND,
+        stalled_before=stalled_before,
+        can_resume=import_file_is_kept,
+        fail=import_preview_job_fail,
     )
-    queued = []
-    for job in stalled:
-        name = job.params.get("file")
-        if is_import_file_name(name) and import_file_path(name).exists():
-            queued.append(job.pk)
-        else:
-            import_preview_job_fail(job_id=job.pk)
-    logger.info(
-        "Import previews recovered: %d to queue again, %d failed",
-        len(queued),
-        len(stalled) - len(queued),
-    )
-    return queued
 
 
 def import_preview_job_fail(*, job_id: int, message: str = "") -> None:

@@ -21,7 +21,7 @@ import logging
 import re
 import secrets
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -519,23 +519,48 @@ def import_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
     its file after its committed chunks; one whose file is gone, or that ran
     in its request, is failed, keeping the chunks it committed.
     """
-    stalled = list(
-        BulkJob.objects.filter(
-            kind=KIND,
-            state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
-            created_at__lt=stalled_before,
-        ).only("pk", "total", "params")
+    return stalled_file_jobs_recover(
+        kind=KIND,
+        stalled_before=stalled_before,
+        can_resume=lambda job: (
+            import_file_is_kept(job) and job.total > settings.BULK_TASK_THRESHOLD
+        ),
+        fail=import_job_fail,
     )
+
+
+def import_file_is_kept(job: BulkJob) -> bool:
+    """Whether the upload a job works on is still stored."""
+    name = job.params.get("file")
+    return is_import_file_name(name) and import_file_path(name).exists()
+
+
+def stalled_file_jobs_recover(
+    *,
+    kind: str,
+    stalled_before: datetime.datetime,
+    can_resume: Callable[[BulkJob], bool],
+    fail: Callable[..., None],
+) -> list[int]:
+    """Return the stalled jobs of `kind` that can resume; fail the others.
+
+    Stalled: created before `stalled_before` and not finished. Imports and
+    their previews share this; each says what lets one of its jobs resume.
+    """
+    stalled = BulkJob.objects.filter(
+        kind=kind,
+        state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
+        created_at__lt=stalled_before,
+    ).only("pk", "total", "params")
     queued = []
     for job in stalled:
-        name = job.params.get("file")
-        resumable = name and import_file_path(name).exists()
-        if resumable and job.total > settings.BULK_TASK_THRESHOLD:
+        if can_resume(job):
             queued.append(job.pk)
         else:
-            import_job_fail(job_id=job.pk)
+            fail(job_id=job.pk)
     logger.info(
-        "Import jobs recovered: %d to queue again, %d failed",
+        "Stalled %s jobs: %d to queue again, %d failed",
+        kind,
         len(queued),
         len(stalled) - len(queued),
     )
