@@ -28,6 +28,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive --severity-level low \
 		salesinsight accounts contacts compliance unsubscribes exports salesforce_sync overview
 	mkdir -p var

@@ -59,7 +59,8 @@ class ContactComplianceForm(forms.ModelForm):
     """Check the compliance fields with the same rules as every other path."""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         values = {field: data.get(field) for field in COMPLIANCE_FIELDS}
         try:
             clean_compliance(values)
@@ -74,7 +75,7 @@ class ContactComplianceForm(forms.ModelForm):
 _RegisteredContactAdmin = type(admin.site.get_model_admin(Contact))
 
 
-class ContactAdmin(_RegisteredContactAdmin):
+class ContactAdmin(_RegisteredContactAdmin):  # type: ignore[misc,valid-type]
     """The contact admin; compliance changes go through compliance_update()."""
 
     form = ContactComplianceForm

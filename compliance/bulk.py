@@ -40,7 +40,8 @@ class _ComplianceGroupForm(forms.Form):
     group: tuple[str, ...] = ()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             # A field that failed its own check would also fail the rules.
             return data

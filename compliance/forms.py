@@ -93,7 +93,8 @@ class ComplianceForm(forms.Form):
         return cls(initial=initial)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors:
             try:
                 clean_compliance({field: data[field] for field in CARD_FIELDS})

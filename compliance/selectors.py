@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
@@ -31,9 +32,10 @@ class HistoryEntry:
 def field_label(field: str) -> str:
     """Return the label people read for a compliance field."""
     try:
-        return str(Contact._meta.get_field(field).verbose_name)
+        model_field = Contact._meta.get_field(field)
     except FieldDoesNotExist:  # a field removed since the row was written
         return field
+    return str(getattr(model_field, "verbose_name", field))
 
 
 def value_label(field: str, value: str) -> str:
@@ -55,13 +57,14 @@ def _channel_label(channel: str) -> str:
     return str(Channel(channel).label) if channel in Channel.values else channel
 
 
-def compliance_history_page(*, contact_id: int, page: object = 1) -> Page:
+def compliance_history_page(*, contact_id: int, page: int | str | None = 1) -> Page:
     """Return one page of a contact's compliance history, newest first."""
     rows = ComplianceChange.objects.filter(contact_id=contact_id).order_by(
         "-changed_at", "-id"
     )
     paginator = Paginator(rows, HISTORY_PAGE_SIZE)
-    result = paginator.get_page(page)
+    # Its rows are replaced by the entries people read.
+    result: Page[Any] = paginator.get_page(page)
     result.object_list = [
         HistoryEntry(
             changed_at=row.changed_at,

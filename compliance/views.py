@@ -3,12 +3,13 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import SignedInRequest
 from compliance import selectors
 from compliance.forms import ComplianceForm
 from compliance.models import Channel
@@ -27,7 +28,7 @@ CHANGED_EVENT = "compliance-changed"
 @login_required
 @permission_required(VIEW, raise_exception=True)
 @require_GET
-def card(request: HttpRequest, contact_id: int) -> HttpResponse:
+def card(request: SignedInRequest, contact_id: int) -> HttpResponse:
     """Return the Compliance card (Cancel swaps it back in place of the form)."""
     contact = get_object_or_404(Contact, pk=contact_id)
     if not request.htmx:
@@ -38,7 +39,7 @@ def card(request: HttpRequest, contact_id: int) -> HttpResponse:
 @login_required
 @permission_required(EDIT, raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def card_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+def card_edit(request: SignedInRequest, contact_id: int) -> HttpResponse:
     """Edit the Compliance card: a partial for HTMX, a whole page without it."""
     contact = get_object_or_404(Contact, pk=contact_id)
     stale = False
@@ -70,7 +71,7 @@ def card_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
     return render(request, "compliance/card_edit.html", context)
 
 
-def _saved(request: HttpRequest, contact: Contact) -> HttpResponse:
+def _saved(request: SignedInRequest, contact: Contact) -> HttpResponse:
     if not request.htmx:
         messages.success(request, _("Compliance saved."))
         return redirect(contact)
@@ -79,7 +80,9 @@ def _saved(request: HttpRequest, contact: Contact) -> HttpResponse:
     return response
 
 
-def _card(request: HttpRequest, contact: Contact, saved: bool = False) -> HttpResponse:
+def _card(
+    request: SignedInRequest, contact: Contact, saved: bool = False
+) -> HttpResponse:
     return render(
         request,
         "compliance/partials/card.html",
@@ -94,7 +97,7 @@ def _card(request: HttpRequest, contact: Contact, saved: bool = False) -> HttpRe
 @login_required
 @permission_required(VIEW_HISTORY, raise_exception=True)
 @require_GET
-def history(request: HttpRequest, contact_id: int) -> HttpResponse:
+def history(request: SignedInRequest, contact_id: int) -> HttpResponse:
     """Return one page of the Compliance history panel."""
     contact = get_object_or_404(Contact, pk=contact_id)
     page = request.GET.get("history_page", 1)

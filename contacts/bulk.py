@@ -27,17 +27,19 @@ from django.db import (
     transaction,
 )
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.http import SignedInRequest
 from contacts.extensions import bulk_job_kind, bulk_job_kind_keys
 from contacts.models import BulkJob, Contact
 from contacts.selection import Selection, SelectionError, bad_selection
@@ -250,9 +252,9 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
     """
 
     kind: str
-    title: str
+    title: str | Promise
     form_class: type[forms.Form] | None = None
-    confirm_label: str = ""
+    confirm_label: str | Promise = ""
     danger = False
     # A visitor is sent to log in; a signed-in user without the permission
     # gets 403 (AccessMixin.handle_no_permission).
@@ -265,7 +267,7 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def question(self, form: forms.Form | None, count: int) -> str:
         raise NotImplementedError
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: SignedInRequest) -> HttpResponse:
         try:
             selection = Selection.from_data(request.GET)
         except SelectionError as error:
@@ -274,7 +276,7 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
             return self._confirmation(request, selection, None)
         return self._render(request, selection, form=self._form())
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: SignedInRequest) -> HttpResponse:
         try:
             selection = Selection.from_data(request.POST)
         except SelectionError as error:
@@ -311,7 +313,7 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
             return HttpResponseClientRedirect(target)
         return redirect(target)
 
-    def _interrupted(self, request: HttpRequest, job: BulkJob) -> HttpResponse:
+    def _interrupted(self, request: SignedInRequest, job: BulkJob) -> HttpResponse:
         # The broken connection goes; the next query opens a new one.
         connection.close()
         try:
@@ -332,6 +334,8 @@ class BulkActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
         return HttpResponse(body, status=503, headers={"Retry-After": "30"})
 
     def _form(self, data=None) -> forms.Form:
+        if self.form_class is None:
+            raise TypeError(f"{type(self).__name__} has no form to show")
         # The People page behind the modal has filter fields of the same
         # names; distinct ids keep each label pointing at its own field.
         return self.form_class(data, auto_id="bulk_%s")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class BulkAction:
     """
 
     key: str
-    label: str
+    label: str | Promise  # a lazy translation, rendered in the user's language
     url_name: str
     order: int
     permission: str | None = None
@@ -45,7 +46,7 @@ class PersonAction:
     """An entry of Person Details' "⋮" menu; `url_name` takes the contact id."""
 
     key: str
-    label: str
+    label: str | Promise  # a lazy translation, rendered in the user's language
     url_name: str
     order: int
     permission: str | None = None
@@ -127,13 +128,14 @@ def person_actions_for(user) -> list[PersonAction]:
 CONTACTS_CREATED = "contacts_created"
 CONTACTS_ERASING = "contacts_erasing"
 
-_hooks: dict[str, dict[str, Callable[..., None]]] = {
+# A hook's return value is ignored.
+_hooks: dict[str, dict[str, Callable[..., object]]] = {
     CONTACTS_CREATED: {},
     CONTACTS_ERASING: {},
 }
 
 
-def register_hook(event: str, key: str, hook: Callable[..., None]) -> None:
+def register_hook(event: str, key: str, hook: Callable[..., object]) -> None:
     _hooks[event][key] = hook
 
 

@@ -212,3 +212,11 @@ class BulkJob(models.Model):
         if self.state == self.State.DONE:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+def column_name(model: type[models.Model], field_name: str) -> str:
+    """Return the database column of one of a model's own concrete fields."""
+    column = getattr(model._meta.get_field(field_name), "column", None)
+    if not isinstance(column, str):
+        raise ValueError(f"{model.__name__}.{field_name} has no column of its own")
+    return column

@@ -71,9 +71,9 @@ class RowCompare(Expression):
     def get_source_expressions(self) -> list:
         return [*self.columns, *self.values]
 
-    def set_source_expressions(self, expressions: list) -> None:
+    def set_source_expressions(self, expressions: Sequence[Any]) -> None:
         half = len(expressions) // 2
-        self.columns, self.values = expressions[:half], expressions[half:]
+        self.columns, self.values = list(expressions[:half]), list(expressions[half:])
 
     def as_sql(self, compiler, connection):
         sql_parts, params = [], []

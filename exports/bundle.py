@@ -155,14 +155,15 @@ class Bundle:
 
 def _archive_path(instance: models.Model, stored: FieldFile) -> str:
     """Return where a stored file (e.g. a proof of consent) sits in the ZIP."""
-    return (
-        f"files/{instance._meta.model_name}/{instance.pk}-{PurePath(stored.name).name}"
-    )
+    file_name = PurePath(stored.name or "").name
+    return f"files/{instance._meta.model_name}/{instance.pk}-{file_name}"
 
 
 def _plain(instance: models.Model, name: str) -> Any:
     """Return a field's value as JSON holds it: text, number, boolean or null."""
     model_field = instance._meta.get_field(name)
+    if not isinstance(model_field, models.Field):
+        raise TypeError(f"{name} is a reverse relation, not a field")
     if model_field.choices:
         return str(getattr(instance, f"get_{name}_display")())
     value = getattr(instance, model_field.attname)
@@ -214,7 +215,7 @@ def build_access_bundle(contact: Contact, *, exported_at: datetime.datetime) -> 
         for section in SECTIONS:
             rows = list(
                 section.model_class()
-                .objects.filter(**{section.contact_field: contact})
+                ._default_manager.filter(**{section.contact_field: contact})
                 .order_by(*section.order_by)
             )
             records = [_record(row, section.fields) for row in rows]

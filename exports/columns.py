@@ -9,6 +9,7 @@ import enum
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.db import models
 from django.utils import translation
 
 from contacts.choices import PermissionType, SourceType
@@ -114,7 +115,10 @@ BULK_CELLS = {
     "is_unsubscribed": Cell.BOOLEAN,
     "subscription_changed_at": Cell.UNSUBSCRIBED_SINCE,
 }
-BULK_CHOICES = {"permission_type": PermissionType, "source_type": SourceType}
+BULK_CHOICES: dict[str, type[models.TextChoices]] = {
+    "permission_type": PermissionType,
+    "source_type": SourceType,
+}
 
 
 def timestamp(value: datetime.datetime | None) -> str:
@@ -133,7 +137,7 @@ def boolean(value: bool) -> str:
     return "true" if value else "false"
 
 
-def english_labels(choices: type) -> dict[str, str]:
+def english_labels(choices: type[models.Choices]) -> dict[str, str]:
     """Return value → label in English: a file reads the same whoever exports it."""
     with translation.override("en"):
         return {value: str(label) for value, label in choices.choices}

@@ -15,7 +15,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from contacts.models import Contact
+from contacts.models import Contact, column_name
 from exports.columns import (
     BULK_CELLS,
     BULK_CHOICES,
@@ -104,8 +104,7 @@ def bulk_copy_sql(contacts: QuerySet[Contact], *, exported_at: str) -> SqlParams
     table = quote(Contact._meta.db_table)
     # Qualified, because a filter may join tables that share column names.
     columns = {
-        field: f"{table}.{quote(Contact._meta.get_field(field).column)}"
-        for field in BULK_FIELDS
+        field: f"{table}.{quote(column_name(Contact, field))}" for field in BULK_FIELDS
     }
 
     # RawSQL holds only quoted column names and placeholders; values are params.

@@ -1,6 +1,7 @@
 """Reads for exports: which contacts a bulk export covers, and how to record it."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
@@ -43,6 +44,7 @@ def recorded_filter(filter_query: str) -> dict[str, list[str]]:
 def bulk_selection(data: QueryDict) -> BulkSelection:
     """Read a People-list selection; raise contacts' SelectionError when it is bad."""
     selection = Selection.from_data(data)
+    description: dict[str, Any]
     if selection.is_all_matching:
         description = {
             "mode": "all_matching",

@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -32,7 +32,7 @@ class ExportFile:
 def export_record_create(
     *,
     kind: str,
-    actor: AbstractBaseUser,
+    actor: User,
     row_count: int,
     exported_at: datetime.datetime,
     contact: Contact | None = None,
@@ -55,7 +55,7 @@ def export_record_create(
     return record
 
 
-def contact_export(*, contact: Contact, actor: AbstractBaseUser) -> ExportFile:
+def contact_export(*, contact: Contact, actor: User) -> ExportFile:
     """Write one contact's CSV and record the export."""
     exported_at = timezone.now()
     content = contact_csv(contact, exported_at=timestamp(exported_at))
@@ -83,7 +83,7 @@ def contacts_export_stream(
     *,
     contacts: QuerySet[Contact],
     selection: dict,
-    actor: AbstractBaseUser,
+    actor: User,
     exported_at: datetime.datetime,
 ) -> Iterator[bytes]:
     """Stream many contacts' CSV, recording the export once the stream ends.
@@ -107,7 +107,7 @@ def _record_stream(
     stream: ContactsCsvStream,
     completed: bool,
     selection: dict,
-    actor: AbstractBaseUser,
+    actor: User,
     exported_at: datetime.datetime,
 ) -> None:
     try:
@@ -134,7 +134,7 @@ def _record_stream(
         )
 
 
-def access_bundle_export(*, contact: Contact, actor: AbstractBaseUser) -> ExportFile:
+def access_bundle_export(*, contact: Contact, actor: User) -> ExportFile:
     """Write everything stored about a contact as a ZIP and record the export."""
     exported_at = timezone.now()
     bundle = build_access_bundle(contact, exported_at=exported_at)

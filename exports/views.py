@@ -1,7 +1,8 @@
+from typing import TypeVar
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import (
-    HttpRequest,
     HttpResponse,
     StreamingHttpResponse,
 )
@@ -11,14 +12,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import SignedInRequest
 from contacts.models import Contact
 from contacts.selection import SelectionError, bad_selection
 from exports import selectors, services
 
+Response = TypeVar("Response", HttpResponse, StreamingHttpResponse)
 
-def _download(
-    response: HttpResponse | StreamingHttpResponse, filename: str
-) -> HttpResponse | StreamingHttpResponse:
+
+def _download(response: Response, filename: str) -> Response:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Personal data: no browser or proxy may keep a copy.
     response["Cache-Control"] = "no-store"
@@ -28,7 +30,7 @@ def _download(
 @login_required
 @permission_required("exports.export_contact", raise_exception=True)
 @require_GET
-def contact_csv(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_csv(request: SignedInRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
     export = services.contact_export(contact=contact, actor=request.user)
     response = HttpResponse(export.content, content_type=export.content_type)
@@ -38,7 +40,7 @@ def contact_csv(request: HttpRequest, contact_id: int) -> HttpResponse:
 @login_required
 @permission_required("exports.export_contacts_bulk", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def contacts_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+def contacts_csv(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
     """Ask to confirm on GET (a modal for HTMX); stream the CSV on POST."""
     data = request.POST if request.method == "POST" else request.GET
     try:
@@ -61,7 +63,7 @@ def contacts_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 def _confirm_bulk_export(
-    request: HttpRequest, bulk: selectors.BulkSelection
+    request: SignedInRequest, bulk: selectors.BulkSelection
 ) -> HttpResponse:
     if bulk.selection.is_all_matching:
         question = _("Export every contact matching this filter as CSV?")
@@ -87,7 +89,7 @@ def _confirm_bulk_export(
 @login_required
 @permission_required("exports.export_access_bundle", raise_exception=True)
 @require_GET
-def access_bundle(request: HttpRequest, contact_id: int) -> HttpResponse:
+def access_bundle(request: SignedInRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
     export = services.access_bundle_export(contact=contact, actor=request.user)
     response = HttpResponse(export.content, content_type=export.content_type)

@@ -91,7 +91,8 @@ class ContactsCsvStream:
             for chunk, rows in copy:
                 self.rows_written += rows
                 yield chunk
-        self.rows_written = copy.rowcount
+        if copy.rowcount is not None:  # COPY's own count, once it has ended
+            self.rows_written = copy.rowcount
 
     def _python_rows(self) -> Iterator[bytes]:
         buffer = io.StringIO()

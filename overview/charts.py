@@ -6,6 +6,7 @@ colours come from classes in app.css. Each chart also goes out as a table.
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -176,7 +177,7 @@ def week_chart(
     key: str,
     title: Label,
     weeks: list[datetime.date],
-    series: list[tuple[str, Label, list[int]]],
+    series: Sequence[tuple[str, Label, list[int]]],
 ) -> WeekChart:
     """Return stacked columns, one per week, one colour per series."""
     all_series = [

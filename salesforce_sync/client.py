@@ -152,7 +152,9 @@ class _Session(requests.Session):
         self.timeout = (min(timeout, 10.0), timeout)
         self.ca_bundle = ca_bundle
 
-    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> Any:
+    def request(  # type: ignore[override]  # every argument after url by name
+        self, method: str, url: str | bytes, **kwargs: Any
+    ) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         if self.ca_bundle:
             # Passed per request, because requests lets REQUESTS_CA_BUNDLE from
@@ -361,9 +363,7 @@ class SalesforceClient:
         yield page["records"]
         while not page.get("done", True):
             next_url = page["nextRecordsUrl"]
-            page = self.call(
-                lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
-            )
+            page = self.call(_next_page(next_url))
             yield page["records"]
 
     def query_pages_together(
@@ -386,9 +386,7 @@ class SalesforceClient:
         while open_pages:
             for index, page in list(open_pages.items()):
                 next_url = page["nextRecordsUrl"]
-                page = self.call(
-                    lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
-                )
+                page = self.call(_next_page(next_url))
                 yield index, page["records"]
                 if page["done"]:
                     del open_pages[index]
@@ -403,6 +401,8 @@ class SalesforceClient:
         results = self.call(
             lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body)
         )
+        if results is None:
+            raise PermanentError("NO_CONTENT", "sObject Collections gave no results")
         # A failed result carries no id: results match records by position.
         outcomes = []
         for record, result in zip(records, results, strict=True):
@@ -434,18 +434,10 @@ class SalesforceClient:
         outcomes = []
         for job in self.call(upload):
             job_id = job["job_id"]
-            successful = self.call(
-                lambda sf, job_id=job_id: getattr(
-                    sf.bulk2, sobject
-                ).get_successful_records(job_id)
-            )
+            successful = self.call(_job_records(sobject, job_id, failed=False))
             for row in csv.DictReader(io.StringIO(successful)):
                 outcomes.append(RecordResult(record_id=row["Id"], success=True))
-            failed = self.call(
-                lambda sf, job_id=job_id: getattr(sf.bulk2, sobject).get_failed_records(
-                    job_id
-                )
-            )
+            failed = self.call(_job_records(sobject, job_id, failed=True))
             for row in csv.DictReader(io.StringIO(failed)):
                 # sf__Error reads "STATUS_CODE:message:fields".
                 code, _, rest = row["sf__Error"].partition(":")
@@ -458,6 +450,29 @@ class SalesforceClient:
                     )
                 )
         return outcomes
+
+
+def _next_page(url: str) -> Callable[[Salesforce], Any]:
+    """Return the operation that reads the query page at `url`."""
+
+    def operation(sf: Salesforce) -> Any:
+        return sf.query_more(url, identifier_is_url=True)
+
+    return operation
+
+
+def _job_records(
+    sobject: str, job_id: str, *, failed: bool
+) -> Callable[[Salesforce], str]:
+    """Return the operation reading a Bulk API 2.0 job's failed or good rows."""
+
+    def operation(sf: Salesforce) -> str:
+        job = getattr(sf.bulk2, sobject)
+        if failed:
+            return job.get_failed_records(job_id)
+        return job.get_successful_records(job_id)
+
+    return operation
 
 
 def _first_pages(sf: Salesforce, soqls: list[str]) -> list[dict[str, Any]]:
@@ -476,6 +491,8 @@ def _first_pages(sf: Salesforce, soqls: list[str]) -> list[dict[str, Any]]:
     # a failed one would only spend API calls: Salesforce answers them 412.
     body = {"batchRequests": subrequests, "haltOnError": True}
     answer = sf.restful("composite/batch", method="POST", json=body)
+    if answer is None:
+        raise PermanentError("NO_CONTENT", "Composite Batch gave no results")
 
     pages = []
     for subrequest, result in zip(subrequests, answer["results"], strict=True):

@@ -109,7 +109,7 @@ def _push_pass(
             targets.append(target)
         else:
             unlinked.append(target)
-            emails[target.contact_id] = contact["email"]
+            emails[contact["id"]] = contact["email"]
 
     if unlinked:
         found = _link_by_email(client, emails)
@@ -207,14 +207,14 @@ def _drop_superseded_resubscribes(
             )
             for page in client.query_pages(soql):
                 for record in page:
-                    target = resubscribes.get(record["Id"][:15])
+                    resubscribe = resubscribes.get(record["Id"][:15])
                     modified = records.parse_datetime(record["SystemModstamp"])
                     if (
-                        target is not None
+                        resubscribe is not None
                         and record.get(opt_out_field) is True
-                        and not records.is_later(target.changed_at, modified)
+                        and not records.is_later(resubscribe.changed_at, modified)
                     ):
-                        newer.append(target)
+                        newer.append(resubscribe)
     if not newer:
         return targets
 

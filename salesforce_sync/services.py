@@ -94,6 +94,7 @@ def outbox_forget(*, contact_ids: Sequence[int], **kwargs) -> None:
         [
             OutboxEntry(salesforce_id=salesforce_id, reason=OutboxReason.ERASURE)
             for salesforce_id in linked
+            if salesforce_id  # always, by the query; says so to the type checker
         ],
         batch_size=1000,
     )

@@ -73,7 +73,7 @@ class SentEmailAdmin(ReadOnlyAdmin):
 _RegisteredContactAdmin = type(admin.site.get_model_admin(Contact))
 
 
-class ContactAdmin(_RegisteredContactAdmin):
+class ContactAdmin(_RegisteredContactAdmin):  # type: ignore[misc,valid-type]
     """The contact admin, plus Resubscribe; the status changes only by service."""
 
     actions = [*(_RegisteredContactAdmin.actions or []), "resubscribe"]

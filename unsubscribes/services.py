@@ -24,7 +24,7 @@ from compliance.models import Channel as ComplianceChannel
 from compliance.rules import clean_compliance, current_values
 from compliance.services import compliance_update
 from contacts.choices import PermissionType
-from contacts.models import Contact
+from contacts.models import Contact, column_name
 from unsubscribes.choices import UNSUBSCRIBE_CHANNELS, Action, Channel
 from unsubscribes.extensions import notify_subscription_changed
 from unsubscribes.models import SentEmail, SubscriptionChange
@@ -291,15 +291,13 @@ def _history_columns(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
     none, so that a field added to SubscriptionChange is filled here too.
     """
     quote = connection.ops.quote_name
-    columns = [
-        quote(SubscriptionChange._meta.get_field(name).column) for name in _FROM_CHANGED
-    ]
+    columns = [quote(column_name(SubscriptionChange, name)) for name in _FROM_CHANGED]
     params = []
     for field in SubscriptionChange._meta.concrete_fields:
         if field.primary_key or field.attname in _FROM_CHANGED:
             continue
         value = values.get(field.attname, field.get_default())
-        columns.append(quote(field.column))
+        columns.append(quote(column_name(SubscriptionChange, field.name)))
         params.append(field.get_db_prep_save(value, connection))
     return columns, params
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import SignedInRequest
 from contacts.models import Contact
 from unsubscribes import mail, ratelimit, selectors, services, tokens
 from unsubscribes.choices import Action, Channel
@@ -28,7 +29,7 @@ RECIPIENT = "Recipient"
 @login_required
 @permission_required("unsubscribes.unsubscribe_contact", raise_exception=True)
 @require_POST
-def person_unsubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
+def person_unsubscribe(request: SignedInRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
     changed = services.contact_unsubscribe(
         contact_id=contact.pk, channel=Channel.USER, actor=request.user
@@ -43,7 +44,7 @@ def person_unsubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
 @login_required
 @permission_required("unsubscribes.send_email", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def send_email(request: HttpRequest, contact_id: int) -> HttpResponse:
+def send_email(request: SignedInRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
     form = SendEmailForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -79,7 +80,7 @@ def send_email(request: HttpRequest, contact_id: int) -> HttpResponse:
 @login_required
 @permission_required("unsubscribes.resubscribe_contact", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def resubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
+def resubscribe(request: SignedInRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=contact_id)
     if request.method == "POST":
         form = ResubscribeForm(request.POST, request.FILES)
@@ -114,13 +115,13 @@ def resubscribe(request: HttpRequest, contact_id: int) -> HttpResponse:
 @login_required
 @permission_required("unsubscribes.download_evidence", raise_exception=True)
 @require_GET
-def evidence_download(request: HttpRequest, change_id: int) -> FileResponse:
+def evidence_download(request: SignedInRequest, change_id: int) -> FileResponse:
     change = get_object_or_404(
         SubscriptionChange, pk=change_id, action=Action.RESUBSCRIBE
     )
     if not change.evidence_file:
         raise Http404
-    extension = posixpath.splitext(change.evidence_file.name)[1]
+    extension = posixpath.splitext(change.evidence_file.name or "")[1]
     logger.info(
         "Evidence of subscription change %s downloaded by user %s",
         change.pk,
