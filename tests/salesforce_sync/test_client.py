@@ -128,3 +128,13 @@ def test_no_credentials_means_no_login_flow():
     assert credentials.flow is None
     assert not credentials.is_partial
     assert Credentials(login_url="x", api_version="62.0", username="someone").is_partial
+
+
+def test_an_answer_without_a_body_is_a_permanent_error(salesforce):
+    client = SalesforceClient()
+    limits(client)
+    salesforce.faults.add("error", status=204, path_contains="composite/sobjects")
+    record = {"attributes": {"type": "Contact"}, "id": "003000000000001AAA"}
+
+    with pytest.raises(PermanentError, match="NO_CONTENT"):
+        client.update_collection([{**record, "HasOptedOutOfEmail": True}])
