@@ -72,6 +72,14 @@ def run_preview(job: BulkJob) -> BulkJob:
     return import_preview.import_preview_job_run(job_id=job.pk)
 
 
+def sweep(monkeypatch, task) -> list[int]:
+    """Run the stalled-job sweep; return the job ids it queued on `task`."""
+    queued: list[int] = []
+    monkeypatch.setattr(task, "delay", queued.append)
+    tasks.bulk_jobs_sweep(stalled_minutes=0)
+    return queued
+
+
 def test_a_small_file_is_still_previewed_in_the_request(rep_client, large):
     response = rep_client.post(IMPORT, {"file": csv_file(HEADER + rows(5))})
 
@@ -582,10 +590,7 @@ def test_the_sweep_resumes_an_import_whose_message_was_lost(
 ):
     job = _confirmed_import(rep_client, 11)
     BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
-    queued = []
-    monkeypatch.setattr(tasks.import_job_run, "delay", queued.append)
-
-    tasks.bulk_jobs_sweep(stalled_minutes=0)
+    queued = sweep(monkeypatch, tasks.import_job_run)
 
     assert queued == [job.pk]
     importing.import_job_run(job_id=job.pk)
@@ -597,10 +602,7 @@ def test_the_sweep_resumes_an_import_whose_message_was_lost(
 def test_the_sweep_fails_an_import_whose_file_is_gone(rep_client, large, monkeypatch):
     job = _confirmed_import(rep_client, 11)
     importing.import_file_discard(name=job.params["file"])
-    queued = []
-    monkeypatch.setattr(tasks.import_job_run, "delay", queued.append)
-
-    tasks.bulk_jobs_sweep(stalled_minutes=0)
+    queued = sweep(monkeypatch, tasks.import_job_run)
 
     job.refresh_from_db()
     assert queued == []
@@ -612,10 +614,7 @@ def test_the_sweep_resumes_a_preview_whose_message_was_lost(
     rep_client, large, monkeypatch
 ):
     job = upload_large(rep_client, HEADER + rows(11))
-    queued = []
-    monkeypatch.setattr(tasks.import_preview_job_run, "delay", queued.append)
-
-    tasks.bulk_jobs_sweep(stalled_minutes=0)
+    queued = sweep(monkeypatch, tasks.import_preview_job_run)
 
     assert queued == [job.pk]
     job = run_preview(job)
@@ -628,10 +627,7 @@ def test_the_sweep_fails_a_preview_whose_file_is_gone(
 ):
     job = upload_large(rep_client, HEADER + rows(11))
     importing.import_file_discard(name=job.params["file"])
-    queued = []
-    monkeypatch.setattr(tasks.import_preview_job_run, "delay", queued.append)
-
-    tasks.bulk_jobs_sweep(stalled_minutes=0)
+    queued = sweep(monkeypatch, tasks.import_preview_job_run)
 
     job.refresh_from_db()
     assert queued == []
