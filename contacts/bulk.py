@@ -212,7 +212,7 @@ def bulk_jobs_recover(*, stalled_before: datetime.datetime) -> list[int]:
     stalled = list(
         BulkJob.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
-            state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
+            state__in=BulkJob.UNFINISHED,
             created_at__lt=stalled_before,
             # Imports and their previews are recovered by their own modules,
             # which know whether the uploaded file is still there.

@@ -40,7 +40,6 @@ from contacts.models import BulkJob
 logger = logging.getLogger(__name__)
 
 KIND = "import_preview"
-UNFINISHED = (BulkJob.State.PENDING, BulkJob.State.RUNNING)
 # Bytes read at a time when counting a CSV file's lines.
 COUNT_BLOCK = 1024 * 1024
 # The <dimension ref="A1:K100001"/> element that opens a worksheet (before its
@@ -127,7 +126,7 @@ def import_preview_job_run(*, job_id: int) -> BulkJob:
     preview never shows a summary that is missing chunks.
     """
     job = BulkJob.objects.select_related("actor").get(pk=job_id)
-    unfinished = BulkJob.objects.filter(pk=job.pk, state__in=UNFINISHED)
+    unfinished = BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.UNFINISHED)
     if not unfinished.update(state=BulkJob.State.RUNNING):
         return job
     resource = ContactResource(actor=job.actor)

@@ -549,7 +549,7 @@ def stalled_file_jobs_recover(
     """
     stalled = BulkJob.objects.filter(
         kind=kind,
-        state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING],
+        state__in=BulkJob.UNFINISHED,
         created_at__lt=stalled_before,
     ).only("pk", "total", "params")
     queued = []

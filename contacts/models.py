@@ -173,6 +173,9 @@ class BulkJob(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    # The states of a job that has not ended: the sweep looks for stalled ones.
+    UNFINISHED = (State.PENDING, State.RUNNING)
+
     kind = models.CharField(max_length=40)
     # The selection and the change, JSON. The selection can hold search text
     # (personal data), so it is dropped once the job has finished.
@@ -205,7 +208,7 @@ class BulkJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED)
+        return self.state not in self.UNFINISHED
 
     @property
     def percent(self) -> int:

@@ -134,6 +134,6 @@ def unfinished_jobs(user) -> QuerySet[BulkJob]:
         created_at__gte=timezone.now() - timedelta(days=1),
     ) & ~Q(params__has_key="closed")
     return BulkJob.objects.filter(
-        Q(state__in=[BulkJob.State.PENDING, BulkJob.State.RUNNING]) | waiting_preview,
+        Q(state__in=BulkJob.UNFINISHED) | waiting_preview,
         actor=user,
     ).order_by("-created_at")
