@@ -6,6 +6,7 @@ tells the subscription listeners (see unsubscribes.extensions).
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -284,22 +285,38 @@ _ONE_CONTACT = "SELECT id, is_unsubscribed FROM {contacts} WHERE id = %s"
 _FROM_CHANGED = ("contact_id", "changed_at")
 
 
-def _history_columns(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
-    """Return the history columns after _FROM_CHANGED, and their values.
+@functools.cache
+def _history_layout() -> tuple[tuple[str, ...], tuple[Field, ...]]:
+    """Return the history's quoted columns, _FROM_CHANGED first, and the
+    fields whose values follow them.
 
-    Every column is named, with its model default where `values` gives
-    none, so that a field added to SubscriptionChange is filled here too.
+    Every column is named, so that a field added to SubscriptionChange is
+    filled here too. Worked out once a process: this is the busiest write.
     """
     quote = connection.ops.quote_name
-    columns = [quote(column_name(SubscriptionChange, name)) for name in _FROM_CHANGED]
-    params = []
-    for field in SubscriptionChange._meta.concrete_fields:
-        if field.primary_key or field.attname in _FROM_CHANGED:
-            continue
-        value = values.get(field.attname, field.get_default())
-        columns.append(quote(column_name(SubscriptionChange, field.name)))
-        params.append(field.get_db_prep_save(value, connection))
-    return columns, params
+    passed = tuple(
+        field
+        for field in SubscriptionChange._meta.concrete_fields
+        if not field.primary_key and field.attname not in _FROM_CHANGED
+    )
+    names = [*_FROM_CHANGED, *(field.name for field in passed)]
+    columns = tuple(quote(column_name(SubscriptionChange, name)) for name in names)
+    return columns, passed
+
+
+def _history_columns(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    """Return the history columns and the values after _FROM_CHANGED's.
+
+    A field that `values` leaves out gets its model default.
+    """
+    columns, passed = _history_layout()
+    params = [
+        field.get_db_prep_save(
+            values.get(field.attname, field.get_default()), connection
+        )
+        for field in passed
+    ]
+    return list(columns), params
 
 
 def _unsubscribe_rows(
