@@ -203,15 +203,16 @@ def test_the_first_rows_arrive_while_copy_is_still_running(postgres):
 def test_a_reader_that_stops_holds_the_copy_at_the_queue_bound(postgres):
     sql = "COPY (SELECT repeat('x', 1000) FROM generate_series(1, 100000)) TO STDOUT"
     with transaction.atomic(), connection.cursor() as cursor:
-        copy = CopyOut(cursor, sql, [], chunk_bytes=10_000, max_chunks=3)
+        copy = CopyOut([cursor], [sql], chunk_bytes=10_000, max_chunks=3)
+        (worker,) = copy.workers
         chunks = iter(copy)
         next(chunks)
         for _ in range(100):
-            if copy.chunks.full():
+            if worker.chunks.full():
                 break
             time.sleep(0.05)
-        held = copy.chunks.qsize()
-        alive = copy.thread.is_alive()
+        held = worker.chunks.qsize()
+        alive = worker.thread.is_alive()
 
         chunks.close()
         # The cancelled COPY aborted the transaction, as it does in the export.
@@ -220,7 +221,7 @@ def test_a_reader_that_stops_holds_the_copy_at_the_queue_bound(postgres):
     # The writer waits at the bound instead of reading on: PostgreSQL waits too.
     assert held == 3
     assert alive
-    assert not copy.thread.is_alive()
+    assert not worker.thread.is_alive()
     assert Contact.objects.count() == 0
 
 
@@ -234,7 +235,7 @@ def test_a_reader_that_leaves_cancels_the_copy_on_the_server(postgres):
             "FROM generate_series(1, %s)) TO STDOUT"
         )
         with transaction.atomic():
-            chunks = iter(CopyOut(cursor, sql, [rows]))
+            chunks = iter(CopyOut([cursor], [cursor.mogrify(sql, [rows]).decode()]))
             next(chunks)
 
             chunks.close()
@@ -249,7 +250,11 @@ def test_a_reader_that_leaves_cancels_the_copy_on_the_server(postgres):
 
 def test_an_error_in_copy_reaches_the_reader_and_the_connection_recovers(postgres):
     with connection.cursor() as cursor:
-        copy = CopyOut(cursor, "COPY (SELECT 1 / 0) TO STDOUT", [])
+        copy = CopyOut(
+            [cursor],
+            ["COPY (SELECT 1 / 0) TO STDOUT"],
+            errors=connection.wrap_database_errors,
+        )
         with pytest.raises(DataError), transaction.atomic():
             list(copy)
 
