@@ -17,7 +17,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -201,7 +201,9 @@ class CopyOut:
             self.close()
         self.rowcount = rowcount
 
-    def _statement(self, worker: _CopyWorker) -> Iterator[tuple[bytes, int]]:
+    def _statement(
+        self, worker: _CopyWorker
+    ) -> Generator[tuple[bytes, int], None, int]:
         """Yield one statement's chunks from its worker; return its row count."""
         while True:
             item = worker.chunks.get()
