@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from contacts.erasure import contacts_erase
 from contacts.models import Contact
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, contacts_in_bulk
 from tests.unsubscribes.factories import SentEmailFactory, SubscriptionChangeFactory
 from unsubscribes.choices import Action, Channel
 from unsubscribes.models import SentEmail, SubscriptionChange
@@ -227,3 +227,32 @@ def test_erasure_unlinks_and_redacts_history_and_forgets_sent_emails(
     assert change.evidence_note == change.evidence_file.name == ""
     assert not private_storage.exists(stored)
     assert list(SentEmail.objects.all()) == [kept]
+
+
+def _contact_updates() -> tuple[int, int]:
+    """Return this transaction's row updates of the contact table, and the HOT ones."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+            "WHERE relname = %s",
+            [Contact._meta.db_table],
+        )
+        return cursor.fetchone()
+
+
+def test_unsubscribes_rewrite_no_index_of_a_bulk_loaded_contact_table(postgres):
+    # Hundreds of contacts fill pages as an import or a seed does.
+    contacts = contacts_in_bulk(600)
+    # One in twenty: a page or two apart, as clicks arrive.
+    clicked = contacts[::20]
+    updated_before, in_place_before = _contact_updates()
+
+    for contact in clicked:
+        contact_unsubscribe(
+            contact_id=contact.pk, channel=Channel.ONE_CLICK, actor_name="recipient"
+        )
+
+    updated, in_place = _contact_updates()
+    assert updated - updated_before == len(clicked)
+    # Written beside the old row version: none of the table's indexes touched.
+    assert in_place - in_place_before == len(clicked)
