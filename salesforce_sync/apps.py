@@ -14,9 +14,9 @@ class SalesforceSyncConfig(AppConfig):
             register_person_panel,
         )
         from salesforce_sync import checks, panels, services  # noqa: F401
-        from unsubscribes.extensions import register_subscription_listener
+        from unsubscribes.extensions import register_subscription_writer
 
-        register_subscription_listener(services.outbox_record)
+        register_subscription_writer(services.outbox_rows)
         register_hook(CONTACTS_ERASING, "salesforce_sync", services.outbox_forget)
         register_person_panel(
             PersonPanel(

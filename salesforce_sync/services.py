@@ -33,6 +33,7 @@ from salesforce_sync.models import (
 from salesforce_sync.pull import pull_changes
 from salesforce_sync.push import push_pending
 from unsubscribes.choices import Action, Channel
+from unsubscribes.extensions import ChangeRows
 
 logger = logging.getLogger(__name__)
 
@@ -45,32 +46,36 @@ RELAY_QUEUED_KEY = "salesforce_sync:relay-queued"
 _RELAY_DELAY_SECONDS = 2
 
 
-def outbox_record(*, contact_ids: Sequence[int], action: str, channel: str) -> None:
-    """Queue subscription changes for Salesforce, inside their own transaction.
+def outbox_rows(*, action: str, channel: str) -> ChangeRows | None:
+    """Return the outbox rows that queue a subscription change for Salesforce.
 
-    The unsubscribes app calls this listener in the transaction that records
-    the change, so the row commits exactly when the change does. Unsubscribes
-    that came from Salesforce are not sent back to it.
+    A subscription writer (unsubscribes.extensions): the rows are written in
+    the statement or transaction that records the change, so each commits
+    exactly when its change does, and the relay is queued once it has.
+    Unsubscribes that came from Salesforce are not sent back to it.
     """
     if action == Action.UNSUBSCRIBE and channel == Channel.SALESFORCE_SYNC:
-        return
+        return None
     if not is_configured():
         # The first pull after credentials are set pushes back every local
         # opt-out its records disagree with, so nothing is owed meanwhile.
-        return
+        return None
     reason = (
         OutboxReason.RESUBSCRIBE
         if action == Action.RESUBSCRIBE
         else OutboxReason.UNSUBSCRIBE
     )
-    OutboxEntry.objects.bulk_create(
-        [
-            OutboxEntry(contact_id=contact_id, reason=reason, channel=channel)
-            for contact_id in contact_ids
-        ],
-        batch_size=1000,
+    return ChangeRows(
+        model=OutboxEntry,
+        contact_field="contact",
+        values={"reason": reason, "channel": channel},
+        on_commit=_relay_changes,
     )
-    transaction.on_commit(relay_enqueue)
+
+
+def _relay_changes(contact_ids: list[int]) -> None:
+    # The relay pushes every pending row, whichever contacts changed.
+    relay_enqueue()
 
 
 def outbox_forget(*, contact_ids: Sequence[int], **kwargs) -> None:

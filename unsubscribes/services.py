@@ -1,21 +1,21 @@
 """Every write of a contact's subscription status, each with its history row.
 
 Contact.is_unsubscribed and subscription_changed_at are written here and only
-here, always in the transaction that inserts the matching history row and
-tells the subscription listeners (see unsubscribes.extensions).
+here, always in the statement or transaction that inserts the matching history
+row and the rows the subscription writers ask for (see unsubscribes.extensions).
 """
 
 import datetime
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Field, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -27,7 +27,7 @@ from compliance.services import compliance_update
 from contacts.choices import PermissionType
 from contacts.models import Contact, column_name
 from unsubscribes.choices import UNSUBSCRIBE_CHANNELS, Action, Channel
-from unsubscribes.extensions import notify_subscription_changed
+from unsubscribes.extensions import ChangeRows, change_rows
 from unsubscribes.models import SentEmail, SubscriptionChange
 from unsubscribes.selectors import latest_unsubscribe_at
 from unsubscribes.storage import private_storage
@@ -77,7 +77,6 @@ def _check_unsubscribe_channel(channel: str) -> None:
         raise ValueError(f"Not an unsubscribe channel: {channel!r}")
 
 
-@transaction.atomic
 def contact_unsubscribe(
     *,
     contact_id: int,
@@ -90,9 +89,10 @@ def contact_unsubscribe(
     An already unsubscribed contact gets no second history row. Raise
     Contact.DoesNotExist for an unknown id.
 
-    This is the busiest public endpoint's write, so the status and the
-    history row are one statement (see _unsubscribe_rows); the
-    transaction around it holds what the listeners add.
+    This is the busiest public endpoint's write. On PostgreSQL the status,
+    the history row and the writers' rows are one statement (see
+    _unsubscribe_rows), atomic by itself: outside a caller's transaction it
+    is one round trip, committed as it ends.
     """
     _check_unsubscribe_channel(channel)
     name = _actor_name(actor, actor_name)
@@ -108,9 +108,6 @@ def contact_unsubscribe(
             raise Contact.DoesNotExist(f"No contact {contact_id}")
         return False
 
-    notify_subscription_changed(
-        contact_ids=changed, action=Action.UNSUBSCRIBE, channel=channel
-    )
     logger.info("Contact %s unsubscribed through %s", contact_id, channel)
     return True
 
@@ -165,11 +162,11 @@ def contact_resubscribe(*, contact_id: int, actor: User, proof: ConsentProof) ->
         Contact.objects.filter(pk=contact.pk).update(
             is_unsubscribed=False, subscription_changed_at=now
         )
-        notify_subscription_changed(
-            contact_ids=[contact.pk],
-            action=Action.RESUBSCRIBE,
-            channel=Channel.ADMIN_RESUBSCRIBE,
+        extra_rows = change_rows(
+            action=Action.RESUBSCRIBE, channel=Channel.ADMIN_RESUBSCRIBE
         )
+        _change_rows_create(extra_rows, [contact.pk])
+        _change_rows_committed(extra_rows, [contact.pk])
     except Exception:
         # The rollback forgets the row but not the file it just stored.
         change.evidence_file.delete(save=False)
@@ -258,8 +255,9 @@ def contacts_bulk_unsubscribe(
 # waited behind a resubscribe sees the contact subscribed, and unsubscribes
 # them again (opt-out wins). The time is the database's clock once the lock
 # is held, so that the history orders the two as they happened.
-# On PostgreSQL the UPDATE's RETURNING feeds the history INSERT in the same
-# statement: one round trip, and never a status without its row.
+# On PostgreSQL the UPDATE's RETURNING feeds the history INSERT, and the
+# writers' INSERTs ({written}), in the same statement: one round trip, and
+# never a status without its rows.
 _UNSUBSCRIBE_WITH_HISTORY = """
 WITH locked (id, is_unsubscribed) AS ({candidates}), changed AS (
     UPDATE {contacts} AS contact
@@ -270,9 +268,13 @@ WITH locked (id, is_unsubscribed) AS ({candidates}), changed AS (
     INSERT INTO {history} ({columns})
     SELECT changed.id, changed.subscription_changed_at, {values}
     FROM changed ORDER BY changed.id
-)
+){written}
 SELECT id FROM changed ORDER BY id
 """
+_WRITTEN = """, written_{index} AS (
+    INSERT INTO {table} ({columns})
+    SELECT changed.id, {values} FROM changed ORDER BY changed.id
+)"""
 # SQLite, the laptop default, has no data-modifying WITH (nor row locks: a
 # write there holds the whole database).
 _UNSUBSCRIBE_RETURNING = """
@@ -282,41 +284,99 @@ WHERE id IN (SELECT id FROM locked WHERE NOT is_unsubscribed) RETURNING id
 """
 _ONE_CONTACT = "SELECT id, is_unsubscribed FROM {contacts} WHERE id = %s"
 # The history columns that _UNSUBSCRIBE_WITH_HISTORY fills from `changed`.
-_FROM_CHANGED = ("contact_id", "changed_at")
+_HISTORY_FROM_CHANGED = ("contact_id", "changed_at")
 
 
 @functools.cache
-def _history_layout() -> tuple[tuple[str, ...], tuple[Field, ...]]:
-    """Return the history's quoted columns, _FROM_CHANGED first, and the
+def _insert_layout(
+    model: type[models.Model], from_changed: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[Field, ...]]:
+    """Return a table's quoted columns, those of `from_changed` first, and the
     fields whose values follow them.
 
-    Every column is named, so that a field added to SubscriptionChange is
-    filled here too. Worked out once a process: this is the busiest write.
+    `from_changed` are attribute names, filled from the `changed` rows.
+    Every column is named, so that a field added to the model is filled here
+    too. Worked out once a process: this is the busiest write.
     """
     quote = connection.ops.quote_name
-    passed = tuple(
-        field
-        for field in SubscriptionChange._meta.concrete_fields
-        if not field.primary_key and field.attname not in _FROM_CHANGED
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    by_attname = {field.attname: field for field in fields}
+    passed = tuple(field for field in fields if field.attname not in from_changed)
+    columns = tuple(
+        quote(column_name(model, field.name))
+        for field in (*(by_attname[name] for name in from_changed), *passed)
     )
-    names = [*_FROM_CHANGED, *(field.name for field in passed)]
-    columns = tuple(quote(column_name(SubscriptionChange, name)) for name in names)
     return columns, passed
 
 
-def _history_columns(values: dict[str, Any]) -> tuple[list[str], list[Any]]:
-    """Return the history columns and the values after _FROM_CHANGED's.
+def _insert_values(fields: Sequence[Field], values: Mapping[str, Any]) -> list[Any]:
+    """Return the database values of `fields`, from `values` by attribute name.
 
-    A field that `values` leaves out gets its model default.
+    A field left out gets its default, or now for auto_now(_add), as
+    Model.save() would give it.
     """
-    columns, passed = _history_layout()
-    params = [
-        field.get_db_prep_save(
-            values.get(field.attname, field.get_default()), connection
+    now = timezone.now()
+    prepared = []
+    for field in fields:
+        if field.attname in values:
+            value = values[field.attname]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        else:
+            value = field.get_default()
+        prepared.append(field.get_db_prep_save(value, connection))
+    return prepared
+
+
+def _contact_attname(model: type[models.Model], field_name: str) -> str:
+    """Return the attribute name of a writer's foreign key to the contact."""
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.ForeignKey):
+        raise TypeError(f"{model.__name__}.{field_name} is not a foreign key")
+    return field.attname
+
+
+def _written_sql(extra_rows: Sequence[ChangeRows]) -> tuple[str, list[Any]]:
+    """Return the WITH items inserting the writers' rows, and their values."""
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    for index, rows in enumerate(extra_rows):
+        if rows.model is None:
+            continue
+        contact = _contact_attname(rows.model, rows.contact_field)
+        columns, passed = _insert_layout(rows.model, (contact,))
+        parts.append(
+            _WRITTEN.format(
+                index=index,
+                table=quote(rows.model._meta.db_table),
+                columns=", ".join(columns),
+                values=", ".join(["%s"] * len(passed)),
+            )
         )
-        for field in passed
-    ]
-    return list(columns), params
+        params += _insert_values(passed, rows.values)
+    return "".join(parts), params
+
+
+def _change_rows_create(extra_rows: Sequence[ChangeRows], ids: Sequence[int]) -> None:
+    """Insert the writers' rows for contacts that changed, through the ORM."""
+    for rows in extra_rows:
+        model = rows.model
+        if model is None:
+            continue
+        contact = _contact_attname(model, rows.contact_field)
+        model._default_manager.bulk_create(
+            [model(**{**rows.values, contact: contact_id}) for contact_id in ids],
+            batch_size=1000,
+        )
+
+
+def _change_rows_committed(extra_rows: Sequence[ChangeRows], ids: list[int]) -> None:
+    """Tell the writers which contacts changed once that is committed."""
+    if not ids:
+        return
+    for rows in extra_rows:
+        if rows.on_commit is not None:
+            transaction.on_commit(functools.partial(rows.on_commit, ids))
 
 
 def _unsubscribe_rows(
@@ -332,8 +392,8 @@ def _unsubscribe_rows(
     `candidates` selects (id, is_unsubscribed) of contacts and locks their
     rows (see _UNSUBSCRIBE_WITH_HISTORY). It is SQL written by this module
     or compiled by Django, with placeholders only: every value is in
-    `candidate_params`. Run it inside a transaction: off PostgreSQL it is
-    two statements.
+    `candidate_params`. On PostgreSQL this is one statement, atomic by
+    itself; elsewhere several, in a transaction of their own.
     """
     history_values = {
         "action": Action.UNSUBSCRIBE,
@@ -341,6 +401,7 @@ def _unsubscribe_rows(
         "actor_id": actor.pk if actor is not None else None,
         "actor_name": actor_name,
     }
+    extra_rows = change_rows(action=Action.UNSUBSCRIBE, channel=channel)
     quote = connection.ops.quote_name
     contacts = quote(Contact._meta.db_table)
 
@@ -350,26 +411,40 @@ def _unsubscribe_rows(
             candidates=candidates, contacts=contacts
         )
         stamp = connection.ops.adapt_datetimefield_value(now)
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [*candidate_params, True, stamp])
-            ids = sorted(row[0] for row in cursor.fetchall())
-        SubscriptionChange.objects.bulk_create(
-            SubscriptionChange(contact_id=contact_id, changed_at=now, **history_values)
-            for contact_id in ids
-        )
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(statement, [*candidate_params, True, stamp])
+                ids = sorted(row[0] for row in cursor.fetchall())
+            SubscriptionChange.objects.bulk_create(
+                SubscriptionChange(
+                    contact_id=contact_id, changed_at=now, **history_values
+                )
+                for contact_id in ids
+            )
+            _change_rows_create(extra_rows, ids)
+            _change_rows_committed(extra_rows, ids)
         return ids
 
-    columns, values = _history_columns(history_values)
+    columns, passed = _insert_layout(SubscriptionChange, _HISTORY_FROM_CHANGED)
+    written, written_params = _written_sql(extra_rows)
     statement = _UNSUBSCRIBE_WITH_HISTORY.format(
         candidates=candidates,
         contacts=contacts,
         history=quote(SubscriptionChange._meta.db_table),
         columns=", ".join(columns),
-        values=", ".join(["%s"] * len(values)),
+        values=", ".join(["%s"] * len(passed)),
+        written=written,
     )
+    params = [
+        *candidate_params,
+        *_insert_values(passed, history_values),
+        *written_params,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*candidate_params, *values])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(statement, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    _change_rows_committed(extra_rows, ids)
+    return ids
 
 
 def _one_contact_sql() -> str:
@@ -401,9 +476,6 @@ def _unsubscribe_batch(
     sql, params = candidates.query.sql_with_params()
     ids = _unsubscribe_rows(
         sql, params, channel=channel, actor=actor, actor_name=actor_name
-    )
-    notify_subscription_changed(
-        contact_ids=ids, action=Action.UNSUBSCRIBE, channel=channel
     )
     return len(ids)
 

@@ -127,7 +127,7 @@ def _related_rows(contact, sales_rep):
     SentEmailFactory(contact=contact, subject='=HYPERLINK("x") Your offer')
     services.contact_export(contact=contact, actor=sales_rep)
     # The sync is off in tests unless a test points it at the stand-in, so its
-    # listener writes no outbox row: write the row it would have written.
+    # writer asks for no outbox row: write the row it would have written.
     OutboxEntry.objects.create(
         contact=contact, reason=OutboxReason.RESUBSCRIBE, channel="admin_resubscribe"
     )

@@ -12,17 +12,27 @@ from unsubscribes import extensions
 
 @pytest.fixture
 def heard():
-    """Register a listener for the test and return the calls it heard."""
+    """Register a writer for the test; return what it heard once changes committed.
+
+    It asks for no rows; its on_commit records each change's contacts. The
+    test's own transaction never commits: run the change inside
+    django_capture_on_commit_callbacks(execute=True) to hear it.
+    """
     calls: list[dict] = []
 
-    def listener(**kwargs):
-        calls.append(kwargs)
+    def writer(*, action, channel):
+        def committed(contact_ids):
+            calls.append(
+                {"contact_ids": contact_ids, "action": action, "channel": channel}
+            )
 
-    saved = dict(extensions._listeners)
-    extensions.register_subscription_listener(listener)
+        return extensions.ChangeRows(on_commit=committed)
+
+    saved = dict(extensions._writers)
+    extensions.register_subscription_writer(writer)
     yield calls
-    extensions._listeners.clear()
-    extensions._listeners.update(saved)
+    extensions._writers.clear()
+    extensions._writers.update(saved)
 
 
 @pytest.fixture(autouse=True)

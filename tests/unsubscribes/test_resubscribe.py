@@ -52,11 +52,13 @@ def _url(contact) -> str:
 
 
 @pytest.mark.django_db
-def test_an_admin_resubscribes_with_proof_in_one_go(admin_client, admin_user, heard):
+def test_an_admin_resubscribes_with_proof_in_one_go(
+    admin_client, admin_user, heard, django_capture_on_commit_callbacks
+):
     contact = _unsubscribed_contact()
-    heard.clear()
 
-    response = admin_client.post(_url(contact), _proof(), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(_url(contact), _proof(), follow=True)
 
     contact.refresh_from_db()
     change = SubscriptionChange.objects.get(action=Action.RESUBSCRIBE)
