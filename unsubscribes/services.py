@@ -7,7 +7,9 @@ row and the rows the subscription writers ask for (see unsubscribes.extensions).
 
 import datetime
 import functools
+import hashlib
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,8 +93,8 @@ def contact_unsubscribe(
 
     This is the busiest public endpoint's write. On PostgreSQL the status,
     the history row and the writers' rows are one statement (see
-    _unsubscribe_rows), atomic by itself: outside a caller's transaction it
-    is one round trip, committed as it ends.
+    _unsubscribe_rows), atomic by itself and prepared once a connection:
+    outside a caller's transaction it is one round trip, committed as it ends.
     """
     _check_unsubscribe_channel(channel)
     name = _actor_name(actor, actor_name)
@@ -100,7 +102,12 @@ def contact_unsubscribe(
     # already unsubscribed and changes nothing; a racing resubscribe is
     # serialised the same way (see _UNSUBSCRIBE_WITH_HISTORY).
     changed = _unsubscribe_rows(
-        _one_contact_sql(), [contact_id], channel=channel, actor=actor, actor_name=name
+        _one_contact_sql(),
+        [contact_id],
+        channel=channel,
+        actor=actor,
+        actor_name=name,
+        prepared=True,
     )
     if not changed:
         # Only the repeated click pays for this read.
@@ -386,6 +393,7 @@ def _unsubscribe_rows(
     channel: str,
     actor: User | None,
     actor_name: str,
+    prepared: bool = False,
 ) -> list[int]:
     """Unsubscribe the subscribed ones of `candidates`; return their ids.
 
@@ -393,7 +401,9 @@ def _unsubscribe_rows(
     rows (see _UNSUBSCRIBE_WITH_HISTORY). It is SQL written by this module
     or compiled by Django, with placeholders only: every value is in
     `candidate_params`. On PostgreSQL this is one statement, atomic by
-    itself; elsewhere several, in a transaction of their own.
+    itself, run as a prepared statement if `prepared` (for SQL of this
+    module only: see _execute_prepared); elsewhere several, in a
+    transaction of their own.
     """
     history_values = {
         "action": Action.UNSUBSCRIBE,
@@ -441,10 +451,42 @@ def _unsubscribe_rows(
         *written_params,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        if prepared:
+            _execute_prepared(cursor, statement, params)
+        else:
+            cursor.execute(statement, params)
         ids = [row[0] for row in cursor.fetchall()]
     _change_rows_committed(extra_rows, ids)
     return ids
+
+
+# The names of the statements prepared on each PostgreSQL connection, keyed by
+# the driver's connection: one that Django opens anew starts with none.
+_prepared_names: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _execute_prepared(cursor: Any, statement: str, params: Sequence[Any]) -> None:
+    """Run `statement` as a statement prepared once on this connection.
+
+    PostgreSQL then plans the unsubscribe once a connection instead of once
+    a click: about a quarter of its time for one. `statement` must be SQL of
+    this module, whose only % signs are its placeholders. A connection pooler
+    that forgets prepared statements between transactions (PgBouncer's
+    transaction mode before 1.21) would break this; the app connects to
+    PostgreSQL directly.
+    """
+    digest = hashlib.blake2b(statement.encode(), digest_size=8).hexdigest()
+    name = f"unsubscribe_{digest}"
+    names = _prepared_names.setdefault(connection.connection, set())
+    if name not in names:
+        pieces = statement.split("%s")
+        numbered = "".join(
+            f"{piece}${number}" for number, piece in enumerate(pieces[:-1], start=1)
+        )
+        cursor.execute(f"PREPARE {name} AS {numbered}{pieces[-1]}")
+        names.add(name)
+    placeholders = ", ".join(["%s"] * len(params))
+    cursor.execute(f"EXECUTE {name}({placeholders})", params)
 
 
 def _one_contact_sql() -> str:
