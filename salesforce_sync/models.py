@@ -30,11 +30,14 @@ class OutboxEntry(models.Model):
 
     # Empty only on an erased person's row (reason ERASURE): the contact is
     # gone, and salesforce_id says which record to opt out, until it is sent.
+    # Looked up through sf_outbox_contact, which starts with it: an index of
+    # its own would cost every unsubscribe one more insert.
     contact = models.ForeignKey(
         Contact,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        db_index=False,
         related_name="salesforce_outbox",
         verbose_name=_("contact"),
     )

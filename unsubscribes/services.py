@@ -326,13 +326,25 @@ def _insert_values(fields: Sequence[Field], values: Mapping[str, Any]) -> list[A
     prepared = []
     for field in fields:
         if field.attname in values:
-            value = values[field.attname]
+            value = field.get_db_prep_save(values[field.attname], connection)
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = now
+            value = field.get_db_prep_save(now, connection)
         else:
-            value = field.get_default()
-        prepared.append(field.get_db_prep_save(value, connection))
+            value = _prepared_default(field)
+        prepared.append(value)
     return prepared
+
+
+def _prepared_default(field: Field) -> Any:
+    """Return a field's default as the database takes it; once, if it is constant."""
+    if field.has_default() and callable(field.default):
+        return field.get_db_prep_save(field.get_default(), connection)
+    return _constant_default(field)
+
+
+@functools.cache
+def _constant_default(field: Field) -> Any:
+    return field.get_db_prep_save(field.get_default(), connection)
 
 
 def _contact_attname(model: type[models.Model], field_name: str) -> str:
