@@ -7,11 +7,10 @@ rows and columns.
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 
-from bench.harness import Report, Row
+from bench.harness import Report, Row, Timing
 
 SMALL = 10_000
 
@@ -27,47 +26,49 @@ def _child(mode: str, limit: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _median(mode: str, limit: int, runs: int, key: str) -> tuple[float, list[dict]]:
-    samples = [_child(mode, limit) for _ in range(runs)]
-    return statistics.median(sample[key] for sample in samples), samples
+def _timing(mode: str, limit: int, runs: int, key: str) -> Timing:
+    return Timing.of([_child(mode, limit)[key] for _ in range(runs)])
 
 
 def run(report: Report, *, size: int, runs: int) -> None:
     runs = max(3, runs // 2)
     _child("copy", size)  # warm the table into the cache for both sides
 
-    stream_seconds, _ = _median("stream", size, runs, "seconds")
-    copy_seconds, _ = _median("copy", size, runs, "seconds")
+    stream = _timing("stream", size, runs, "seconds")
+    copy = _timing("copy", size, runs, "seconds")
     report.add(
         Row(
             f"Bulk export throughput, {size:,} contacts, vs COPY",
-            size / stream_seconds,
-            size / copy_seconds,
+            size / stream.median,
+            size / copy.median,
             "rows/s",
             target=0.7,
             direction="min",
+            noisy=stream.noisy or copy.noisy,
         )
     )
 
-    big_memory, _ = _median("stream", size, runs, "peak_rss_kib")
-    small_memory, _ = _median("stream", min(SMALL, size), runs, "peak_rss_kib")
+    big_memory = _timing("stream", size, runs, "peak_rss_kib")
+    small_memory = _timing("stream", min(SMALL, size), runs, "peak_rss_kib")
     report.add(
         Row(
             f"Bulk export peak memory, {size:,} vs {min(SMALL, size):,} contacts",
-            big_memory / 1024,
-            small_memory / 1024,
+            big_memory.median / 1024,
+            small_memory.median / 1024,
             "MiB",
             target=1.2,
+            noisy=big_memory.noisy or small_memory.noisy,
         )
     )
 
-    first_byte, _ = _median("http", size, runs, "first_byte_seconds")
+    first_byte = _timing("http", size, runs, "first_byte_seconds")
     report.add(
         Row(
             f"Bulk export first row over HTTP, {size:,} contacts (target: 1 s)",
-            first_byte,
+            first_byte.median,
             1.0,
             "s",
             target=1.0,
+            noisy=first_byte.noisy,
         )
     )

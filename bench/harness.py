@@ -11,8 +11,9 @@ from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-# A spread (interquartile range over median) above this is reported as noisy:
-# the ratio is still printed, but should not be trusted on its own.
+# A spread (interquartile range over median; the whole range, fastest to
+# slowest, for fewer than four runs) above this is reported as noisy: the
+# ratio is still printed, but should not be trusted on its own.
 NOISY_SPREAD = 0.15
 
 
@@ -25,10 +26,18 @@ class Timing:
 
     @property
     def spread(self) -> float:
-        if len(self.runs) < 4 or self.median == 0:
+        if len(self.runs) < 2 or self.median == 0:
             return 0.0
+        if len(self.runs) < 4:
+            # Quartiles of two or three runs would mean little; the longer
+            # benchmarks take three, so their whole range is what is known.
+            return (max(self.runs) - min(self.runs)) / self.median
         quartiles = statistics.quantiles(self.runs, n=4)
         return (quartiles[2] - quartiles[0]) / self.median
+
+    @classmethod
+    def of(cls, runs: list[float]) -> "Timing":
+        return cls(median=statistics.median(runs), runs=list(runs))
 
     @property
     def noisy(self) -> bool:
@@ -44,7 +53,7 @@ def measure(action: Callable[[], object], *, runs: int, warmup: int = 1) -> Timi
         started = time.perf_counter()
         action()
         samples.append(time.perf_counter() - started)
-    return Timing(median=statistics.median(samples), runs=samples)
+    return Timing.of(samples)
 
 
 @dataclass

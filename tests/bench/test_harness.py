@@ -30,3 +30,18 @@ def test_runs_that_disagree_are_reported_as_noisy():
 
     assert steady.noisy is False
     assert scattered.noisy is True
+
+
+def test_three_runs_are_judged_by_their_whole_range():
+    # The longer benchmarks take three runs, too few for quartiles.
+    steady = Timing.of([1.0, 1.05, 0.97])
+    scattered = Timing.of([0.31, 0.41, 0.47])
+
+    assert steady.median == 1.0
+    assert steady.noisy is False
+    assert scattered.median == 0.41
+    assert scattered.noisy is True
+
+
+def test_one_run_has_no_spread_to_report():
+    assert Timing.of([2.0]).noisy is False
