@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.harness import Report, Row, measure
+from bench.harness import Report, Row, measure, measure_side_by_side
 from compliance.models import Channel, ComplianceChange
 from compliance.services import compliance_bulk_update
 from contacts.choices import PermissionType
@@ -118,8 +118,13 @@ def run(report: Report, *, size: int, runs: int) -> None:
     selection = min(SELECTION, size)
     sample = min(LOOP_SAMPLE, selection)
 
-    service = measure(_rolled_back(lambda: _service(selection)), runs=runs)
-    hand = measure(_rolled_back(lambda: _hand_written(selection)), runs=runs)
+    service, hand = measure_side_by_side(
+        [
+            _rolled_back(lambda: _service(selection)),
+            _rolled_back(lambda: _hand_written(selection)),
+        ],
+        runs=runs,
+    )
     loop = measure(_rolled_back(lambda: _per_row_loop(sample)), runs=max(1, runs // 2))
     scaled_loop = loop.median * selection / sample
 

@@ -4,7 +4,7 @@ import json
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,14 +46,28 @@ class Timing:
 
 def measure(action: Callable[[], object], *, runs: int, warmup: int = 1) -> Timing:
     """Time `action` `runs` times after `warmup` untimed calls."""
+    return measure_side_by_side([action], runs=runs, warmup=warmup)[0]
+
+
+def measure_side_by_side(
+    actions: Sequence[Callable[[], object]], *, runs: int, warmup: int = 1
+) -> list[Timing]:
+    """Time each of `actions` `runs` times, taking turns; one Timing each.
+
+    A measurement and its baseline taken in turns see the same machine: on
+    a shared one, a burst of other work (a checkpoint, a neighbour's job)
+    slows both a little rather than one of them a lot.
+    """
     for _ in range(warmup):
-        action()
-    samples = []
+        for action in actions:
+            action()
+    samples: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return Timing.of(samples)
+        for action, timings in zip(actions, samples, strict=True):
+            started = time.perf_counter()
+            action()
+            timings.append(time.perf_counter() - started)
+    return [Timing.of(timings) for timings in samples]
 
 
 @dataclass

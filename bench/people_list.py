@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.harness import Report, Row, bench_admin, measure
+from bench.harness import Report, Row, bench_admin, measure_side_by_side
 from contacts.models import Contact
 from contacts.pagination import encode_cursor
 from contacts.selectors import SORTS
@@ -64,19 +64,19 @@ def run(report: Report, *, size: int, runs: int) -> None:
         cursor, depth = _middle_cursor(matching)
         first_params = dict(filters)
         deep_params = {**filters, "cursor": cursor}
-        first = measure(lambda p=first_params: _get(client, "/people/", p), runs=runs)
-        deep = measure(lambda p=deep_params: _get(client, "/people/", p), runs=runs)
-
         admin_first_params = dict(admin_filters)
         admin_deep_params = {
             **admin_filters,
             "p": str(depth // ADMIN_PAGE_SIZE + 1),
         }
-        admin_first = measure(
-            lambda p=admin_first_params: _get(client, ADMIN_PATH, p), runs=runs
-        )
-        admin_deep = measure(
-            lambda p=admin_deep_params: _get(client, ADMIN_PATH, p), runs=runs
+        first, deep, admin_first, admin_deep = measure_side_by_side(
+            [
+                lambda p=first_params: _get(client, "/people/", p),
+                lambda p=deep_params: _get(client, "/people/", p),
+                lambda p=admin_first_params: _get(client, ADMIN_PATH, p),
+                lambda p=admin_deep_params: _get(client, ADMIN_PATH, p),
+            ],
+            runs=runs,
         )
 
         report.add(

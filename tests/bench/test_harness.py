@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.harness import Row, Timing, render_row
+from bench.harness import Row, Timing, measure_side_by_side, render_row
 
 
 def test_a_max_target_is_met_at_or_below_the_ratio():
@@ -45,3 +45,13 @@ def test_three_runs_are_judged_by_their_whole_range():
 
 def test_one_run_has_no_spread_to_report():
     assert Timing.of([2.0]).noisy is False
+
+
+def test_side_by_side_takes_turns_after_a_warm_up_of_each():
+    calls = []
+    first, second = measure_side_by_side(
+        [lambda: calls.append("first"), lambda: calls.append("second")], runs=3
+    )
+
+    assert calls == ["first", "second"] * 4
+    assert len(first.runs) == len(second.runs) == 3
