@@ -268,3 +268,26 @@ def test_unsubscribes_rewrite_no_index_of_a_bulk_loaded_contact_table(postgres):
     assert updated - updated_before == len(clicked)
     # Written beside the old row version: none of the table's indexes touched.
     assert in_place - in_place_before == len(clicked)
+
+
+def test_an_unsubscribe_on_a_new_connection_prepares_its_statement_again(
+    postgres, transactional_db
+):
+    # Prepared statements live as long as their connection; Django opens a
+    # new one after CONN_MAX_AGE or a dropped link, and that one has none.
+    before, after = ContactFactory.create_batch(2)
+    contact_unsubscribe(
+        contact_id=before.pk, channel=Channel.ONE_CLICK, actor_name="recipient"
+    )
+    connection.close()
+
+    with CaptureQueriesContext(connection) as queries:
+        contact_unsubscribe(
+            contact_id=after.pk, channel=Channel.ONE_CLICK, actor_name="recipient"
+        )
+
+    statements = [query["sql"].split(None, 1)[0] for query in queries.captured_queries]
+    assert statements == ["PREPARE", "EXECUTE"]
+    after.refresh_from_db()
+    assert after.is_unsubscribed is True
+    assert SubscriptionChange.objects.filter(contact=after).count() == 1
