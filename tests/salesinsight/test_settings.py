@@ -65,6 +65,16 @@ def test_a_malformed_boolean_is_refused():
     assert "DEBUG is malformed" in result.stderr
 
 
+def test_export_connections_must_be_a_whole_number_of_one_or_more():
+    zero = _manage("check", **{**PRODUCTION_ENV, "EXPORT_COPY_CONNECTIONS": "0"})
+    words = _manage("check", **{**PRODUCTION_ENV, "EXPORT_COPY_CONNECTIONS": "two"})
+
+    assert zero.returncode != 0
+    assert "EXPORT_COPY_CONNECTIONS must be 1 or more" in zero.stderr
+    assert words.returncode != 0
+    assert "EXPORT_COPY_CONNECTIONS is malformed" in words.stderr
+
+
 def test_debug_off_without_a_secret_key_is_refused():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
 
