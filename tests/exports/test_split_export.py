@@ -125,6 +125,27 @@ def test_a_split_export_keeps_the_filter(postgres):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
+def test_an_export_in_another_order_than_ids_keeps_its_order(postgres):
+    # Slices of ids follow each other in id order: any other order, or a
+    # slice of the rows, is read by one statement.
+    ContactFactory.create_batch(12)
+    by_name = Contact.objects.order_by("last_name", "first_name", "id")
+
+    exported = _export(by_name, copy_connections=3, slice_ids=2)
+    first_five = _export(
+        Contact.objects.order_by("id")[:5], copy_connections=3, slice_ids=2
+    )
+
+    ids = [int(row[11]) for row in _rows(exported)[1:]]
+    assert ids == list(by_name.values_list("id", flat=True))
+    assert ids != sorted(ids)  # else the test would prove nothing
+    assert [int(row[11]) for row in _rows(first_five)[1:]] == list(
+        Contact.objects.order_by("id").values_list("id", flat=True)[:5]
+    )
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
 def test_the_slices_are_read_on_two_connections(postgres, big_contacts):
     chunks = iter(ContactsCsvStream(Contact.objects.order_by("id"), exported_at="x"))
     next(chunks)
